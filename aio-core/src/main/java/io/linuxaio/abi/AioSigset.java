@@ -1,0 +1,50 @@
+package io.linuxaio.abi;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+
+/**
+ * {@code struct __aio_sigset}, the last argument of {@code io_pgetevents}, 16 bytes:
+ *
+ * <pre>{@code
+ * struct __aio_sigset {
+ *     const sigset_t *sigmask;
+ *     size_t          sigsetsize;   // _NSIG / 8 = 8
+ * };
+ * }</pre>
+ */
+public final class AioSigset {
+
+    private AioSigset() {
+    }
+
+    public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+            ValueLayout.ADDRESS.withName("sigmask"),
+            ValueLayout.JAVA_LONG.withName("sigsetsize")).withName("__aio_sigset");
+
+    /** {@code sizeof(struct __aio_sigset)} = 16. */
+    public static final long SIZE = LAYOUT.byteSize();
+    public static final long SIGMASK = LAYOUT.byteOffset(groupElement("sigmask"));
+    public static final long SIGSETSIZE = LAYOUT.byteOffset(groupElement("sigsetsize"));
+    /** The kernel's {@code sizeof(sigset_t)} ({@code _NSIG / 8}): 8 bytes, one bit per signal 1..64. */
+    public static final long KERNEL_SIGSET_SIZE = 8;
+
+    /** Sets the fields; {@code sigmask} is a {@link #KERNEL_SIGSET_SIZE}-byte signal mask, or NULL. */
+    public static void set(MemorySegment sigset, MemorySegment sigmask, long sigsetsize) {
+        sigset.set(ValueLayout.ADDRESS, SIGMASK, sigmask);
+        sigset.set(ValueLayout.JAVA_LONG, SIGSETSIZE, sigsetsize);
+    }
+
+    /** Adds signal {@code signo} (1..64) to the 8-byte kernel signal mask {@code mask}. */
+    public static void addSignal(MemorySegment mask, int signo) {
+        if (signo < 1 || signo > 64) {
+            throw new IllegalArgumentException("signal " + signo + " is out of range 1..64");
+        }
+        long bits = mask.get(ValueLayout.JAVA_LONG, 0);
+        mask.set(ValueLayout.JAVA_LONG, 0, bits | (1L << (signo - 1)));
+    }
+}

@@ -1,0 +1,79 @@
+package io.linuxaio.abi;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/**
+ * {@code eventfd(2)}: the counter the kernel bumps for every iocb that names it with
+ * {@link AioAbi#IOCB_FLAG_RESFD}. Any thread may call these methods.
+ */
+public final class EventFd {
+
+    private EventFd() {
+    }
+
+    /** {@code EFD_SEMAPHORE}: each read returns 1 and decrements the counter. */
+    public static final int EFD_SEMAPHORE = 1;
+    /** {@code EFD_CLOEXEC}. */
+    public static final int EFD_CLOEXEC = 02000000;
+    /** {@code EFD_NONBLOCK}: a read of a zero counter fails with EAGAIN instead of blocking. */
+    public static final int EFD_NONBLOCK = 04000;
+
+    private static final MethodHandle EVENTFD = Native.libc("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+
+    /** {@code int eventfd(unsigned int initval, int flags)}: the descriptor or {@code -errno}. */
+    public static int eventfd(int initval, int flags) {
+        MemorySegment st = Native.callState();
+        try {
+            int r = (int) EVENTFD.invokeExact(st, initval, flags);
+            return r == -1 ? -Native.errno(st) : r;
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** Checked {@code eventfd}. */
+    public static int create(int initval, int flags) throws ErrnoException {
+        return (int) ErrnoException.check("eventfd", eventfd(initval, flags));
+    }
+
+    /**
+     * Reads the counter into the 8-byte {@code buf} (and resets it): 8, or {@code -errno}
+     * ({@code -EAGAIN} for a zero counter of a non-blocking eventfd).
+     */
+    public static long read(int fd, MemorySegment buf) {
+        return LibC.read(fd, buf, 8);
+    }
+
+    /** Adds the value in the 8-byte {@code buf} to the counter: 8, or {@code -errno}. */
+    public static long write(int fd, MemorySegment buf) {
+        return LibC.write(fd, buf, 8);
+    }
+
+    /** Checked read: the counter's value (0 when a non-blocking eventfd's counter is zero). */
+    public static long read(int fd) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(ValueLayout.JAVA_LONG);
+            long r = read(fd, buf);
+            if (r == -Errno.EAGAIN) {
+                return 0;
+            }
+            ErrnoException.check("eventfd read", r);
+            return buf.get(ValueLayout.JAVA_LONG, 0);
+        }
+    }
+
+    /** Checked write: adds {@code value} to the counter. */
+    public static void write(int fd, long value) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(ValueLayout.JAVA_LONG);
+            buf.set(ValueLayout.JAVA_LONG, 0, value);
+            ErrnoException.check("eventfd write", write(fd, buf));
+        }
+    }
+}

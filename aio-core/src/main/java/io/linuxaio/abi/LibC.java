@@ -1,0 +1,403 @@
+package io.linuxaio.abi;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The few C library calls a user of the AIO binding needs for files and descriptors: {@code open}
+ * (with {@code O_DIRECT}), {@code close}, {@code statx} for the direct-I/O alignment, positional and
+ * vectored reads and writes, sync, size and allocation, and pipes and socket pairs to poll.
+ *
+ * <p>Every method comes raw (named as in C; returns the result, or {@code -errno}) and, where a
+ * caller usually wants an exception, checked (camel case; throws {@link ErrnoException}).
+ * All methods may be called from any thread.
+ */
+public final class LibC {
+
+    private LibC() {
+    }
+
+    private static final LinuxArch ARCH = LinuxArch.current();
+
+    public static final int O_RDONLY = 0;
+    public static final int O_WRONLY = 01;
+    public static final int O_RDWR = 02;
+    public static final int O_CREAT = 0100;
+    public static final int O_EXCL = 0200;
+    public static final int O_NOCTTY = 0400;
+    public static final int O_TRUNC = 01000;
+    public static final int O_APPEND = 02000;
+    public static final int O_NONBLOCK = 04000;
+    public static final int O_DSYNC = 010000;
+    public static final int O_SYNC = 04010000;
+    public static final int O_NOATIME = 01000000;
+    public static final int O_CLOEXEC = 02000000;
+    public static final int O_PATH = 010000000;
+    /** {@code O_DIRECT}: its value depends on the architecture. */
+    public static final int O_DIRECT = ARCH != null ? ARCH.oDirect : LinuxArch.X86_64.oDirect;
+    /** {@code O_DIRECTORY}: its value depends on the architecture. */
+    public static final int O_DIRECTORY = ARCH != null ? ARCH.oDirectory : LinuxArch.X86_64.oDirectory;
+    /** {@code O_NOFOLLOW}: its value depends on the architecture. */
+    public static final int O_NOFOLLOW = ARCH != null ? ARCH.oNofollow : LinuxArch.X86_64.oNofollow;
+
+    /** {@code AT_FDCWD}. */
+    public static final int AT_FDCWD = -100;
+    /** {@code AT_EMPTY_PATH}: {@code statx} on the descriptor itself. */
+    public static final int AT_EMPTY_PATH = 0x1000;
+
+    /** {@code FALLOC_FL_KEEP_SIZE}. */
+    public static final int FALLOC_FL_KEEP_SIZE = 0x01;
+    /** {@code FALLOC_FL_PUNCH_HOLE}. */
+    public static final int FALLOC_FL_PUNCH_HOLE = 0x02;
+    /** {@code FALLOC_FL_ZERO_RANGE}. */
+    public static final int FALLOC_FL_ZERO_RANGE = 0x10;
+
+    /** {@code POSIX_FADV_NORMAL}. */
+    public static final int POSIX_FADV_NORMAL = 0;
+    /** {@code POSIX_FADV_RANDOM}. */
+    public static final int POSIX_FADV_RANDOM = 1;
+    /** {@code POSIX_FADV_SEQUENTIAL}. */
+    public static final int POSIX_FADV_SEQUENTIAL = 2;
+    /** {@code POSIX_FADV_WILLNEED}. */
+    public static final int POSIX_FADV_WILLNEED = 3;
+    /** {@code POSIX_FADV_DONTNEED}: drop the range's clean pages from the page cache. */
+    public static final int POSIX_FADV_DONTNEED = 4;
+
+    /** {@code AF_UNIX}. */
+    public static final int AF_UNIX = 1;
+    /** {@code SOCK_STREAM}. */
+    public static final int SOCK_STREAM = 1;
+    /** {@code SOCK_CLOEXEC}. */
+    public static final int SOCK_CLOEXEC = O_CLOEXEC;
+    /** {@code MFD_CLOEXEC}. */
+    public static final int MFD_CLOEXEC = 1;
+    /** {@code BLKSSZGET}: the logical block size of a block device, an {@code int}. */
+    public static final long BLKSSZGET = 0x1268;
+
+    private static final MethodHandle OPEN = Native.libc("open",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle CLOSE = Native.libc("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle READ = Native.libc("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle WRITE = Native.libc("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle PREAD = Native.libc("pread64",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle PWRITE = Native.libc("pwrite64",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle PREADV = Native.libc("preadv64",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle PWRITEV = Native.libc("pwritev64",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle PREADV2 = Native.libc("preadv2",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle PWRITEV2 = Native.libc("pwritev2",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle FSYNC = Native.libc("fsync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle FDATASYNC = Native.libc("fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle FTRUNCATE = Native.libc("ftruncate64", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle FALLOCATE = Native.libc("fallocate64",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle POSIX_FADVISE = Native.libc("posix_fadvise64",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle STATX = Native.libc("statx",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
+    private static final MethodHandle PIPE2 = Native.libc("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle SOCKETPAIR = Native.libc("socketpair",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+    private static final MethodHandle MEMFD_CREATE = Native.libc("memfd_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle IOCTL = Native.libc("ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle DUP = Native.libc("dup", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+
+    private static long result(long r, MemorySegment state) {
+        return r == -1 ? -Native.errno(state) : r;
+    }
+
+    private static MethodHandle need(MethodHandle h, String name) {
+        if (h == null) {
+            throw Native.missing(name);
+        }
+        return h;
+    }
+
+    /** {@code int open(const char *pathname, int flags, mode_t mode)}: the descriptor or {@code -errno}. */
+    public static int open(MemorySegment pathname, int flags, int mode) {
+        MemorySegment st = Native.callState();
+        try {
+            return (int) result((int) need(OPEN, "open").invokeExact(st, pathname, flags, mode), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** Checked {@code open}: the path is encoded as the platform encodes file names (UTF-8 here). */
+    public static int open(Path path, int flags, int mode) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            int fd = open(cString(arena, path), flags, mode);
+            if (fd < 0) {
+                throw new ErrnoException("open", -fd, path.toString());
+            }
+            return fd;
+        }
+    }
+
+    /** A NUL-terminated copy of the path's bytes. */
+    public static MemorySegment cString(Arena arena, Path path) {
+        return arena.allocateFrom(path.toString(), StandardCharsets.UTF_8);
+    }
+
+    /** {@code int close(int fd)}: 0 or {@code -errno}. */
+    public static int close(int fd) {
+        MemorySegment st = Native.callState();
+        try {
+            return (int) result((int) need(CLOSE, "close").invokeExact(st, fd), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** {@code ssize_t read(int fd, void *buf, size_t count)}. */
+    public static long read(int fd, MemorySegment buf, long count) {
+        MemorySegment st = Native.callState();
+        try {
+            return result((long) need(READ, "read").invokeExact(st, fd, buf, count), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** {@code ssize_t write(int fd, const void *buf, size_t count)}. */
+    public static long write(int fd, MemorySegment buf, long count) {
+        MemorySegment st = Native.callState();
+        try {
+            return result((long) need(WRITE, "write").invokeExact(st, fd, buf, count), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** {@code ssize_t pread(int fd, void *buf, size_t count, off_t offset)}. */
+    public static long pread(int fd, MemorySegment buf, long count, long offset) {
+        MemorySegment st = Native.callState();
+        try {
+            return result((long) need(PREAD, "pread64").invokeExact(st, fd, buf, count, offset), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** {@code ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset)}. */
+    public static long pwrite(int fd, MemorySegment buf, long count, long offset) {
+        MemorySegment st = Native.callState();
+        try {
+            return result((long) need(PWRITE, "pwrite64").invokeExact(st, fd, buf, count, offset), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** {@code ssize_t preadv(int fd, const struct iovec *iov, int iovcnt, off_t offset)}. */
+    public static long preadv(int fd, MemorySegment iov, int iovcnt, long offset) {
+        MemorySegment st = Native.callState();
+        try {
+            return result((long) need(PREADV, "preadv64").invokeExact(st, fd, iov, iovcnt, offset), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** {@code ssize_t pwritev(int fd, const struct iovec *iov, int iovcnt, off_t offset)}. */
+    public static long pwritev(int fd, MemorySegment iov, int iovcnt, long offset) {
+        MemorySegment st = Native.callState();
+        try {
+            return result((long) need(PWRITEV, "pwritev64").invokeExact(st, fd, iov, iovcnt, offset), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** {@code ssize_t preadv2(int fd, const struct iovec *iov, int iovcnt, off_t offset, int flags)} ({@code RWF_*}). */
+    public static long preadv2(int fd, MemorySegment iov, int iovcnt, long offset, int flags) {
+        MemorySegment st = Native.callState();
+        try {
+            return result((long) need(PREADV2, "preadv2").invokeExact(st, fd, iov, iovcnt, offset, flags), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** {@code ssize_t pwritev2(int fd, const struct iovec *iov, int iovcnt, off_t offset, int flags)} ({@code RWF_*}). */
+    public static long pwritev2(int fd, MemorySegment iov, int iovcnt, long offset, int flags) {
+        MemorySegment st = Native.callState();
+        try {
+            return result((long) need(PWRITEV2, "pwritev2").invokeExact(st, fd, iov, iovcnt, offset, flags), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** {@code int fsync(int fd)}. */
+    public static int fsync(int fd) {
+        MemorySegment st = Native.callState();
+        try {
+            return (int) result((int) need(FSYNC, "fsync").invokeExact(st, fd), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** {@code int fdatasync(int fd)}. */
+    public static int fdatasync(int fd) {
+        MemorySegment st = Native.callState();
+        try {
+            return (int) result((int) need(FDATASYNC, "fdatasync").invokeExact(st, fd), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** {@code int ftruncate(int fd, off_t length)}. */
+    public static int ftruncate(int fd, long length) {
+        MemorySegment st = Native.callState();
+        try {
+            return (int) result((int) need(FTRUNCATE, "ftruncate64").invokeExact(st, fd, length), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** {@code int fallocate(int fd, int mode, off_t offset, off_t len)}. */
+    public static int fallocate(int fd, int mode, long offset, long len) {
+        MemorySegment st = Native.callState();
+        try {
+            return (int) result((int) need(FALLOCATE, "fallocate64").invokeExact(st, fd, mode, offset, len), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /**
+     * {@code int posix_fadvise(int fd, off_t offset, off_t len, int advice)}: 0 or {@code -errno}
+     * (the C function returns the error number instead of setting errno).
+     */
+    public static int posix_fadvise(int fd, long offset, long len, int advice) {
+        MemorySegment st = Native.callState();
+        try {
+            int r = (int) need(POSIX_FADVISE, "posix_fadvise64").invokeExact(st, fd, offset, len, advice);
+            return -r;
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** {@code int statx(int dirfd, const char *pathname, int flags, unsigned int mask, struct statx *statxbuf)}. */
+    public static int statx(int dirfd, MemorySegment pathname, int flags, int mask, MemorySegment statxbuf) {
+        MemorySegment st = Native.callState();
+        try {
+            return (int) result((int) need(STATX, "statx").invokeExact(st, dirfd, pathname, flags, mask, statxbuf), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** {@code statx(fd, "", AT_EMPTY_PATH, mask, statxbuf)}: the descriptor's own attributes. */
+    public static int fstatx(int fd, int mask, MemorySegment statxbuf) {
+        try (Arena arena = Arena.ofConfined()) {
+            return statx(fd, arena.allocateFrom(""), AT_EMPTY_PATH, mask, statxbuf);
+        }
+    }
+
+    /** {@code int pipe2(int pipefd[2], int flags)}: {@code pipefd[0]} is the read end. */
+    public static int pipe2(MemorySegment pipefd, int flags) {
+        MemorySegment st = Native.callState();
+        try {
+            return (int) result((int) need(PIPE2, "pipe2").invokeExact(st, pipefd, flags), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** Checked {@code pipe2}: {@code [read end, write end]}. */
+    public static int[] pipe(int flags) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fds = arena.allocate(JAVA_INT, 2);
+            ErrnoException.check("pipe2", pipe2(fds, flags));
+            return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
+        }
+    }
+
+    /** {@code int socketpair(int domain, int type, int protocol, int sv[2])}. */
+    public static int socketpair(int domain, int type, int protocol, MemorySegment sv) {
+        MemorySegment st = Native.callState();
+        try {
+            return (int) result((int) need(SOCKETPAIR, "socketpair").invokeExact(st, domain, type, protocol, sv), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** Checked {@code socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)}. */
+    public static int[] socketPair() throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fds = arena.allocate(JAVA_INT, 2);
+            ErrnoException.check("socketpair", socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
+            return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
+        }
+    }
+
+    /** {@code int memfd_create(const char *name, unsigned int flags)}. */
+    public static int memfd_create(MemorySegment name, int flags) {
+        MemorySegment st = Native.callState();
+        try {
+            return (int) result((int) need(MEMFD_CREATE, "memfd_create").invokeExact(st, name, flags), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** {@code int ioctl(int fd, unsigned long request, void *argp)}. */
+    public static int ioctl(int fd, long request, MemorySegment argp) {
+        MemorySegment st = Native.callState();
+        try {
+            return (int) result((int) need(IOCTL, "ioctl").invokeExact(st, fd, request, argp), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** {@code int dup(int oldfd)}. */
+    public static int dup(int fd) {
+        MemorySegment st = Native.callState();
+        try {
+            return (int) result((int) need(DUP, "dup").invokeExact(st, fd), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** Writes all of {@code bytes} to {@code fd} (a pipe or socket end, say). */
+    public static void writeFully(int fd, byte[] bytes) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(Math.max(1, bytes.length));
+            MemorySegment.copy(bytes, 0, buf, ValueLayout.JAVA_BYTE, 0, bytes.length);
+            long done = 0;
+            while (done < bytes.length) {
+                long n = write(fd, buf.asSlice(done), bytes.length - done);
+                if (n == -Errno.EINTR) {
+                    continue;
+                }
+                ErrnoException.check("write", n);
+                done += n;
+            }
+        }
+    }
+}

@@ -1,0 +1,12 @@
+/** Linux AIO completed on a Netty epoll event loop. */
+module io.linuxaio.netty {
+    requires transitive io.linuxaio.core;
+    requires io.netty.common;
+    requires io.netty.buffer;
+    requires io.netty.transport;
+    requires io.netty.transport.classes.epoll;
+    requires io.netty.transport.unix.common;
+    requires org.slf4j;
+
+    exports io.linuxaio.netty;
+}
