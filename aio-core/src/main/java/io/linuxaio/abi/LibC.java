@@ -116,6 +116,10 @@ public final class LibC {
     private static final MethodHandle MEMFD_CREATE = Native.libc("memfd_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle IOCTL = Native.libc("ioctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle POLL = Native.libc("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle POSIX_MEMALIGN = Native.libcNoErrno("posix_memalign",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle FREE = Native.libcNoErrno("free", FunctionDescriptor.ofVoid(JAVA_LONG));
     private static final MethodHandle DUP = Native.libc("dup", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
 
     private static long result(long r, MemorySegment state) {
@@ -379,6 +383,42 @@ public final class LibC {
         MemorySegment st = Native.callState();
         try {
             return (int) result((int) need(DUP, "dup").invokeExact(st, fd), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** {@code sizeof(struct pollfd)}: {@code int fd; short events; short revents;}. */
+    public static final long POLLFD_SIZE = 8;
+
+    /** {@code int poll(struct pollfd *fds, nfds_t nfds, int timeout)}: ready descriptors, or {@code -errno}. */
+    public static int poll(MemorySegment fds, long nfds, int timeoutMillis) {
+        MemorySegment st = Native.callState();
+        try {
+            return (int) result((int) need(POLL, "poll").invokeExact(st, fds, nfds, timeoutMillis), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /**
+     * {@code posix_memalign}: the address of {@code size} bytes aligned to {@code alignment} (a power of
+     * two, at least the size of a pointer), or 0 when memory is exhausted. Free it with {@link #free}.
+     */
+    public static long posixMemalign(long size, long alignment) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment p = arena.allocate(JAVA_LONG);
+            int r = (int) need(POSIX_MEMALIGN, "posix_memalign").invokeExact(p, alignment, Math.max(1, size));
+            return r == 0 ? p.get(JAVA_LONG, 0) : 0;
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** {@code void free(void *ptr)} of memory from {@link #posixMemalign}. */
+    public static void free(long address) {
+        try {
+            need(FREE, "free").invokeExact(address);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }

@@ -1,0 +1,25 @@
+package io.linuxaio;
+
+/**
+ * A snapshot of an {@link AioContext}'s counters since it was opened. The counters are written by the
+ * owner thread only; a snapshot taken on another thread may be a few requests behind.
+ *
+ * @param submitted requests handed to the kernel by {@code io_submit} or to the fallback pool
+ * @param completed requests whose future completed normally
+ * @param failed requests whose future completed exceptionally (I/O errors, refusals, close)
+ * @param bytesRead bytes read by completed reads
+ * @param bytesWritten bytes written by completed writes
+ * @param inFlight requests that hold a slot now: batched, in the kernel or in the fallback pool
+ * @param queued requests waiting for a free slot now (the ring was full)
+ * @param ringFullWaits times a request had to wait: no free slot, or {@code io_submit} answered EAGAIN
+ * @param fallbacks reads and writes that ran on the blocking fallback pool (page-cache misses, writes
+ *                  that would block, filesystems without {@code RWF_NOWAIT})
+ * @param ioSubmitCalls {@code io_submit} system calls
+ * @param ioGeteventsCalls {@code io_getevents} system calls (0 while completions are reaped in user space)
+ * @param userReapedEvents completions read from the mmapped ring without a system call
+ * @param staleCompletions completions whose slot generation did not match (never delivered)
+ */
+public record AioMetrics(long submitted, long completed, long failed, long bytesRead, long bytesWritten,
+                         long inFlight, long queued, long ringFullWaits, long fallbacks, long ioSubmitCalls,
+                         long ioGeteventsCalls, long userReapedEvents, long staleCompletions) {
+}
