@@ -406,6 +406,11 @@ public final class AioContext implements AutoCloseable {
         return executor;
     }
 
+    /** The kernel's {@code aio_context_t}, for tests. */
+    long kernelContext() {
+        return ctx;
+    }
+
     /** Whether completions are reaped from the mmapped ring (true) or with {@code io_getevents}. Any thread. */
     public boolean isUserSpaceReaping() {
         return ring != null;
