@@ -1246,6 +1246,11 @@ public final class AioContext implements AutoCloseable {
 
     /** Closes the eventfd once no thread may still write a wake-up to it, frees the arena, stops the thread. */
     private void releaseNative() {
+        try {
+            executor.terminating(this);
+        } catch (RuntimeException e) {
+            LOG.warn("{}: the driver failed to let go of the eventfd", this, e);
+        }
         eventFdClosed = true;
         while (wakers.get() != 0) {
             Thread.onSpinWait();

@@ -23,4 +23,12 @@ public interface AioExecutor {
      * @throws RejectedExecutionException when the owner has shut down
      */
     void execute(Runnable task);
+
+    /**
+     * Called once when {@code context} is being torn down, before its eventfd is closed: a driver that
+     * registered the eventfd (with epoll, say) deregisters it here, so that no stale registration outlives
+     * the descriptor. Owner thread (or the thread tearing an abandoned context down).
+     */
+    default void terminating(AioContext context) {
+    }
 }

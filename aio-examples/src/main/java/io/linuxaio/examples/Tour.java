@@ -1,0 +1,279 @@
+package io.linuxaio.examples;
+
+import io.linuxaio.AioContext;
+import io.linuxaio.AioFile;
+import io.linuxaio.AioMetrics;
+import io.linuxaio.AioOpenOption;
+import io.linuxaio.netty.EpollAio;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static java.nio.file.StandardOpenOption.CREATE_NEW;
+import static java.nio.file.StandardOpenOption.READ;
+import static java.nio.file.StandardOpenOption.WRITE;
+
+/**
+ * A tour of linux-aio on a Netty epoll event loop: writes a scratch file with O_DIRECT, fsyncs it, reads it back at random offsets
+ * at iodepth 32 and verifies every byte, then does the same reads through {@code FileChannel} on 32
+ * threads, and prints IOPS, MiB/s and p99 latency of both, with the library's metrics.
+ *
+ * <pre>mvn -q -pl aio-examples -am compile exec:java -Dexec.args="--size-mib 256 --seconds 5"</pre>
+ */
+public final class Tour {
+
+    private static final int BLOCK = 4096;
+    private static final int WRITE_CHUNK = 1 << 20;
+
+    private Tour() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        long sizeMib = 256;
+        double seconds = 5;
+        int iodepth = 32;
+        Path dir = Path.of(System.getProperty("java.io.tmpdir"));
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--size-mib" -> sizeMib = Long.parseLong(args[++i]);
+                case "--seconds" -> seconds = Double.parseDouble(args[++i]);
+                case "--iodepth" -> iodepth = Integer.parseInt(args[++i]);
+                case "--dir" -> dir = Path.of(args[++i]);
+                case "--help", "-h" -> {
+                    System.out.println("usage: Tour [--size-mib N (256)] [--seconds S (5)] [--iodepth D (32)] [--dir DIR (tmp)]");
+                    return;
+                }
+                default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; try --help");
+            }
+        }
+        long size = sizeMib << 20;
+        Path file = Files.createTempFile(dir, "linux-aio-tour-", ".bin");
+        Files.delete(file);
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try (AioContext ctx = EpollAio.bind(group.next(), AioContext.builder().name("tour").queueDepth(Math.max(64, iodepth)))) {
+            System.out.printf("linux-aio tour: %d MiB scratch file %s, O_DIRECT, iodepth %d, futures completed on a Netty epoll loop%n",
+                    sizeMib, file, iodepth);
+            try (AioFile f = ctx.open(file, READ, WRITE, CREATE_NEW, AioOpenOption.DIRECT)) {
+                System.out.printf("direct I/O alignment: %s%n", f.alignment());
+                long t0 = System.nanoTime();
+                writeAll(f, size);
+                f.fsync().get(60, TimeUnit.SECONDS);
+                double writeSecs = (System.nanoTime() - t0) / 1e9;
+                System.out.printf("wrote and fsynced %d MiB in %.2f s (%.0f MiB/s)%n", sizeMib, writeSecs, sizeMib / writeSecs);
+
+                Result aio = readAio(f, size, iodepth, seconds);
+                Result fc = readFileChannel(file, size, iodepth, seconds);
+                System.out.println();
+                System.out.printf("%-28s %10s %10s %10s %12s%n", "4 KiB random O_DIRECT reads", "IOPS", "MiB/s", "p99 (us)", "verified");
+                aio.print("linux-aio (iodepth " + iodepth + ")");
+                fc.print("FileChannel (" + iodepth + " threads)");
+                System.out.printf("linux-aio / FileChannel IOPS: %.2fx%n", aio.iops() / fc.iops());
+            }
+            AioMetrics m = ctx.metrics();
+            System.out.println();
+            System.out.println("library metrics: " + m);
+            System.out.printf("io_submit calls per request: %.3f, io_getevents calls: %d (completions reaped in user space: %d)%n",
+                    (double) m.ioSubmitCalls() / Math.max(1, m.submitted()), m.ioGeteventsCalls(), m.userReapedEvents());
+        } finally {
+            Files.deleteIfExists(file);
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    /** Fills the file with a pattern derived from each 8-byte word's position, 8 writes in flight. */
+    private static void writeAll(AioFile f, long size) throws Exception {
+        f.allocate(0, size).get(60, TimeUnit.SECONDS); // so O_DIRECT writes do not allocate blocks
+        int inFlight = 8;
+        ByteBuffer[] bufs = new ByteBuffer[inFlight];
+        @SuppressWarnings("unchecked")
+        CompletableFuture<Integer>[] pending = new CompletableFuture[inFlight];
+        for (int i = 0; i < inFlight; i++) {
+            bufs[i] = f.allocateAligned(WRITE_CHUNK).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        long pos = 0;
+        int k = 0;
+        while (pos < size) {
+            if (pending[k] != null) {
+                check(pending[k].get(60, TimeUnit.SECONDS), WRITE_CHUNK, "write");
+            }
+            ByteBuffer b = bufs[k].clear();
+            int len = (int) Math.min(WRITE_CHUNK, size - pos);
+            for (int i = 0; i < len; i += 8) {
+                b.putLong(i, pattern(pos + i));
+            }
+            b.limit(len);
+            pending[k] = f.writeAsync(pos, b);
+            pos += len;
+            k = (k + 1) % inFlight;
+        }
+        for (CompletableFuture<Integer> p : pending) {
+            if (p != null) {
+                p.get(60, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    private static long pattern(long position) {
+        long x = position * 0x9E3779B97F4A7C15L;
+        return x ^ (x >>> 29);
+    }
+
+    private static boolean verify(ByteBuffer b, long position) {
+        for (int i = 0; i < BLOCK; i += 8) {
+            if (b.getLong(i) != pattern(position + i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void check(int got, int expected, String what) {
+        if (got != expected) {
+            throw new IllegalStateException(what + " transferred " + got + " bytes, expected " + expected);
+        }
+    }
+
+    record Result(long ops, long verified, double seconds, long p99Nanos) {
+        double iops() {
+            return ops / seconds;
+        }
+
+        void print(String name) {
+            System.out.printf(Locale.ROOT, "%-28s %10.0f %10.1f %10.1f %12s%n", name, iops(), iops() * BLOCK / (1 << 20),
+                    p99Nanos / 1e3, verified == ops ? "all " + verified : verified + "/" + ops);
+        }
+    }
+
+    /** Keeps {@code iodepth} reads in flight; each completion (on the event loop) starts the next. */
+    private static Result readAio(AioFile f, long size, int iodepth, double seconds) throws Exception {
+        long blocks = size / BLOCK;
+        long deadline = System.nanoTime() + (long) (seconds * 1e9);
+        long[] latencies = new long[1 << 22];
+        long[] counts = new long[2]; // ops, verified: touched only on the completion thread
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        int[] running = {iodepth};
+        SplittableRandom rnd = new SplittableRandom(42);
+        long t0 = System.nanoTime();
+        for (int i = 0; i < iodepth; i++) {
+            ByteBuffer buf = f.allocateAligned(BLOCK).order(ByteOrder.LITTLE_ENDIAN);
+            f.context().executor().execute(new Runnable() {
+                long start;
+                long pos;
+
+                @Override
+                public void run() {
+                    pos = rnd.nextLong(blocks) * BLOCK;
+                    start = System.nanoTime();
+                    f.readAsync(pos, buf.clear()).whenComplete((n, err) -> {
+                        long now = System.nanoTime();
+                        if (err != null) {
+                            done.completeExceptionally(err);
+                            return;
+                        }
+                        int k = (int) counts[0]++;
+                        if (k < latencies.length) {
+                            latencies[k] = now - start;
+                        }
+                        if (n == BLOCK && verify(buf, pos)) {
+                            counts[1]++;
+                        }
+                        if (now < deadline) {
+                            run();
+                        } else if (--running[0] == 0) {
+                            done.complete(null);
+                        }
+                    });
+                }
+            });
+        }
+        done.get((long) seconds + 60, TimeUnit.SECONDS);
+        double secs = (System.nanoTime() - t0) / 1e9;
+        return new Result(counts[0], counts[1], secs, p99(latencies, (int) Math.min(counts[0], latencies.length)));
+    }
+
+    /** The same random reads with positional {@code FileChannel} reads on {@code iodepth} threads. */
+    private static Result readFileChannel(Path file, long size, int iodepth, double seconds) throws Exception {
+        long blocks = size / BLOCK;
+        OpenOption direct = com.sun.nio.file.ExtendedOpenOption.DIRECT;
+        ExecutorService pool = Executors.newFixedThreadPool(iodepth);
+        try (FileChannel ch = FileChannel.open(file, READ, direct)) {
+            long deadline = System.nanoTime() + (long) (seconds * 1e9);
+            long t0 = System.nanoTime();
+            Future<?>[] workers = new Future<?>[iodepth];
+            long[][] lat = new long[iodepth][];
+            long[][] cnt = new long[iodepth][2];
+            for (int w = 0; w < iodepth; w++) {
+                int id = w;
+                workers[w] = pool.submit(() -> {
+                    SplittableRandom rnd = new SplittableRandom(1000 + id);
+                    ByteBuffer buf = ByteBuffer.allocateDirect(BLOCK * 2).alignedSlice(BLOCK).limit(BLOCK).slice()
+                            .order(ByteOrder.LITTLE_ENDIAN);
+                    long[] l = new long[1 << 18];
+                    int n = 0;
+                    while (System.nanoTime() < deadline) {
+                        long pos = rnd.nextLong(blocks) * BLOCK;
+                        long s = System.nanoTime();
+                        buf.clear();
+                        int r = ch.read(buf, pos);
+                        long now = System.nanoTime();
+                        if (n < l.length) {
+                            l[n] = now - s;
+                        }
+                        n++;
+                        if (r == BLOCK && verify(buf, pos)) {
+                            cnt[id][1]++;
+                        }
+                    }
+                    cnt[id][0] = n;
+                    lat[id] = Arrays.copyOf(l, Math.min(n, l.length));
+                    return null;
+                });
+            }
+            for (Future<?> w : workers) {
+                w.get((long) seconds + 60, TimeUnit.SECONDS);
+            }
+            double secs = (System.nanoTime() - t0) / 1e9;
+            long ops = 0;
+            long ok = 0;
+            int total = 0;
+            for (int w = 0; w < iodepth; w++) {
+                ops += cnt[w][0];
+                ok += cnt[w][1];
+                total += lat[w].length;
+            }
+            long[] all = new long[total];
+            int off = 0;
+            for (long[] l : lat) {
+                System.arraycopy(l, 0, all, off, l.length);
+                off += l.length;
+            }
+            return new Result(ops, ok, secs, p99(all, all.length));
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static long p99(long[] values, int n) {
+        if (n == 0) {
+            return 0;
+        }
+        long[] v = Arrays.copyOf(values, n);
+        Arrays.sort(v);
+        return v[Math.min(n - 1, (int) Math.ceil(n * 0.99) - 1)];
+    }
+}

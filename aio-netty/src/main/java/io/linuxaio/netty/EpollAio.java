@@ -1,0 +1,168 @@
+package io.linuxaio.netty;
+
+import io.linuxaio.AioContext;
+import io.linuxaio.AioFile;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.epoll.EpollIoOps;
+import io.netty.util.concurrent.EventExecutor;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Supplier;
+
+/**
+ * Linux AIO on Netty epoll event loops: one {@link AioContext} per loop, whose eventfd is registered with
+ * the loop, so that every future of the context completes on that loop's thread and the loop never
+ * blocks on disk.
+ *
+ * <p>Requests made on the loop thread go into the loop's current batch and reach the kernel in one
+ * {@code io_submit} when the loop's current task ends; requests from other threads are handed to the loop.
+ *
+ * <p>The loops must run Netty's epoll transport: {@code new MultiThreadIoEventLoopGroup(EpollIoHandler.newFactory())}
+ * or the legacy {@code EpollEventLoopGroup}. Any thread may call every method.
+ *
+ * <pre>{@code
+ * EventLoopGroup group = new MultiThreadIoEventLoopGroup(EpollIoHandler.newFactory());
+ * try (EpollAio aio = EpollAio.create(group)) {
+ *     // in a channel handler: completes on this channel's loop
+ *     AioFile file = aio.open(ctx.channel().eventLoop(), path);
+ *     file.readAsync(0, buffer).thenAccept(n -> ctx.writeAndFlush(...));
+ * }
+ * }</pre>
+ */
+public final class EpollAio implements AutoCloseable {
+
+    private final EventLoopGroup group;
+    private final Supplier<AioContext.Builder> builder;
+    private final Map<EventExecutor, AioContext> contexts = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    private EpollAio(EventLoopGroup group, Supplier<AioContext.Builder> builder) {
+        this.group = group;
+        this.builder = builder;
+    }
+
+    /** Contexts of the default settings, one per loop of {@code group}, created on first use. */
+    public static EpollAio create(EventLoopGroup group) {
+        return create(group, AioContext::builder);
+    }
+
+    /**
+     * Contexts made by {@code builder} (called once per loop), one per loop of {@code group}.
+     *
+     * @throws IllegalArgumentException when the group's loops do not run the epoll transport
+     */
+    public static EpollAio create(EventLoopGroup group, Supplier<AioContext.Builder> builder) {
+        Objects.requireNonNull(group, "group");
+        Objects.requireNonNull(builder, "builder");
+        checkEpoll(group.next());
+        return new EpollAio(group, builder);
+    }
+
+    /**
+     * Binds one new context to {@code loop} (the caller owns it and closes it). The loop must run the
+     * epoll transport.
+     */
+    public static AioContext bind(EventLoop loop, AioContext.Builder builder) throws IOException {
+        IoEventLoop ioLoop = checkEpoll(loop);
+        EpollAioHandle handle = new EpollAioHandle(ioLoop);
+        AioContext context = builder.build(handle);
+        handle.attach(context);
+        try {
+            // on the loop thread the registration completes at once; elsewhere we wait for it
+            IoRegistration registration = ioLoop.register(handle).get();
+            handle.registered(registration);
+            registration.submit(EpollIoOps.EPOLLIN);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            context.abandon("interrupted while registering with " + loop);
+            throw new IOException("interrupted while registering the AIO eventfd with " + loop, e);
+        } catch (ExecutionException | RuntimeException e) {
+            context.abandon("the registration with " + loop + " failed");
+            throw new IOException("cannot register the AIO eventfd with " + loop, e instanceof ExecutionException ? e.getCause() : e);
+        }
+        return context;
+    }
+
+    private static IoEventLoop checkEpoll(EventExecutor executor) {
+        if (executor instanceof IoEventLoop loop && loop.isCompatible(EpollAioHandle.class)) {
+            return loop;
+        }
+        throw new IllegalArgumentException("Linux AIO needs a Netty epoll event loop (MultiThreadIoEventLoopGroup with "
+                + "EpollIoHandler.newFactory(), or EpollEventLoopGroup); " + executor.getClass().getName()
+                + " does not run the epoll transport (NIO and io_uring loops cannot host an epoll handle)");
+    }
+
+    /** The context of {@code loop} (a loop of this group), created on first use. */
+    public AioContext context(EventLoop loop) {
+        if (closed) {
+            throw new IllegalStateException("this EpollAio is closed");
+        }
+        Objects.requireNonNull(loop, "loop");
+        if (loop.parent() != group && !(group instanceof IoEventLoop && group == loop)) {
+            throw new IllegalArgumentException(loop + " is not a loop of " + group);
+        }
+        AioContext context = contexts.get(loop);
+        if (context != null) {
+            return context;
+        }
+        // not computeIfAbsent: binding waits for the loop, and the loop may be asking for its context too
+        try {
+            context = bind(loop, builder.get().name("linux-aio-" + loop));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        AioContext raced = contexts.putIfAbsent(loop, context);
+        if (raced != null) {
+            context.close();
+            return raced;
+        }
+        if (closed) {
+            contexts.remove(loop, context);
+            context.close();
+            throw new IllegalStateException("this EpollAio is closed");
+        }
+        return context;
+    }
+
+    /**
+     * The context of the calling thread's loop when called on a loop of this group (so a channel
+     * handler's file I/O completes on its own channel's loop), else the context of the group's next loop.
+     */
+    public AioContext current() {
+        for (EventExecutor e : group) {
+            if (e.inEventLoop()) {
+                return context((EventLoop) e);
+            }
+        }
+        return context((EventLoop) group.next());
+    }
+
+    /** Opens {@code path} on {@link #current()}'s context. Blocks while the kernel opens the file. */
+    public AioFile open(Path path, OpenOption... options) throws IOException {
+        return current().open(path, options);
+    }
+
+    /** Opens {@code path} on {@code loop}'s context. Blocks while the kernel opens the file. */
+    public AioFile open(EventLoop loop, Path path, OpenOption... options) throws IOException {
+        return context(loop).open(path, options);
+    }
+
+    /** Closes every context (waiting for their requests when called off their loops). */
+    @Override
+    public void close() {
+        closed = true;
+        for (AioContext c : contexts.values()) {
+            c.close();
+        }
+    }
+}
