@@ -1,4 +1,4 @@
-/** Linux AIO completed on a Netty epoll event loop. */
+/** Linux AIO completed on a Netty epoll event loop: contexts bound to loops, ByteBufs, file serving. */
 module io.linuxaio.netty {
     requires transitive io.linuxaio.core;
     requires io.netty.common;
@@ -6,6 +6,8 @@ module io.linuxaio.netty {
     requires io.netty.transport;
     requires io.netty.transport.classes.epoll;
     requires io.netty.transport.unix.common;
+    requires io.netty.codec;
+    requires io.netty.codec.http;
     requires org.slf4j;
 
     exports io.linuxaio.netty;

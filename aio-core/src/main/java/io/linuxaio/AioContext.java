@@ -372,6 +372,51 @@ public final class AioContext implements AutoCloseable {
     }
 
     /**
+     * Opens a file on the blocking pool, so that an event loop can open files without blocking: the future
+     * completes on the owner thread with the open file, or with the error {@link #open} would throw. Any thread.
+     */
+    public CompletableFuture<AioFile> openAsync(Path path, OpenOption... options) {
+        Objects.requireNonNull(path, "path");
+        OpenOption[] opts = options.clone();
+        CompletableFuture<AioFile> future = new CompletableFuture<>();
+        if (!isOpen()) {
+            future.completeExceptionally(new AioClosedException(this + " is closed"));
+            return future;
+        }
+        try {
+            FallbackPool.executor().execute(() -> {
+                AioFile file = null;
+                Throwable error = null;
+                try {
+                    file = AioFile.open(this, path, opts);
+                } catch (Throwable t) {
+                    error = t;
+                }
+                AioFile opened = file;
+                Throwable failure = error;
+                Runnable done = () -> {
+                    if (failure != null) {
+                        future.completeExceptionally(failure);
+                    } else if (!future.complete(opened)) {
+                        opened.close(); // the caller cancelled: nobody else will close it
+                    }
+                };
+                try {
+                    executor.execute(done);
+                } catch (RejectedExecutionException e) {
+                    if (opened != null) {
+                        opened.close();
+                    }
+                    future.completeExceptionally(new AioClosedException(this + " cannot complete the open: its owner shut down"));
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            future.completeExceptionally(e);
+        }
+        return future;
+    }
+
+    /**
      * Polls {@code fd} (a pipe, a socket, an eventfd: anything {@code poll(2)} takes) for {@code events}
      * ({@link AioAbi#POLLIN}, ...). The future completes with the events that are ready; cancelling it
      * cancels the poll in the kernel ({@code io_cancel}). The descriptor must stay open until the future

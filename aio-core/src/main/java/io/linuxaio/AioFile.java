@@ -403,6 +403,28 @@ public final class AioFile implements AutoCloseable {
     }
 
     /**
+     * The file's size and modification time ({@code statx} on the open descriptor, whose inode the kernel
+     * holds: it does not wait for the disk). Any thread.
+     */
+    public FileAttributes attributes() throws IOException {
+        return statx(Statx.STATX_SIZE | Statx.STATX_MTIME, s -> new FileAttributes(Statx.size(s),
+                Statx.mtimeSec(s) * 1_000_000_000L + Statx.mtimeNsec(s)));
+    }
+
+    /**
+     * A file's size and last modification time.
+     *
+     * @param size the size in bytes
+     * @param lastModifiedNanos the modification time in nanoseconds since the epoch
+     */
+    public record FileAttributes(long size, long lastModifiedNanos) {
+        /** The modification time in milliseconds since the epoch. */
+        public long lastModifiedMillis() {
+            return Math.floorDiv(lastModifiedNanos, 1_000_000L);
+        }
+    }
+
+    /**
      * Sets the file's size ({@code ftruncate}). It runs on the blocking pool; the future completes on the
      * owner thread. Any thread.
      */
