@@ -35,6 +35,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class EpollAioTest {
 
+    static {
+        LeakRecorder.install();
+    }
+
     @TempDir
     Path dir;
     long aioNr;
