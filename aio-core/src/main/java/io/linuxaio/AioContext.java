@@ -127,6 +127,7 @@ public final class AioContext implements AutoCloseable {
     private final MemorySegment iovecs;
     private final MemorySegment getEventsBuf;
     private final MemorySegment zeroTimeout;
+    private final MemorySegment waitTimeout;
     private final MemorySegment eventFdBuf;
     private final MemorySegment cancelResult;
     private final MemorySegment ring;
@@ -163,6 +164,7 @@ public final class AioContext implements AutoCloseable {
     @SuppressWarnings("unused") // through STATE
     private volatile int state;
     private volatile boolean eventFdClosed;
+    private boolean released;
     private final AtomicInteger wakers = new AtomicInteger();
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
 
@@ -211,6 +213,8 @@ public final class AioContext implements AutoCloseable {
             this.iovecs = a.allocate(IoVec.SIZE * IOV_PER_SLOT * depth, 16);
             this.getEventsBuf = a.allocate(IoEvent.SIZE * depth, 8);
             this.zeroTimeout = a.allocate(Timespec.LAYOUT);
+            this.waitTimeout = a.allocate(Timespec.LAYOUT);
+            Timespec.setNanos(waitTimeout, 1_000_000_000L);
             this.eventFdBuf = a.allocate(ValueLayout.JAVA_LONG);
             this.cancelResult = a.allocate(IoEvent.LAYOUT);
             MemorySegment r = AioRing.of(context);
@@ -524,37 +528,78 @@ public final class AioContext implements AutoCloseable {
 
     /**
      * Tears the context down because its owner is going away (an event loop shutting down) while the
-     * context is still open: waits for requests the kernel holds, fails every pending future with
-     * {@link AioAbandonedException}, and frees everything. Owner thread, or any thread once the owner
+     * context is still open: requests the kernel holds are waited for and complete as usual (a disk
+     * access), pending polls and requests that had not reached the kernel fail with
+     * {@link AioAbandonedException}, requests on the blocking pool fail when they return, and everything
+     * is freed. Owner thread, or any thread once the owner
      * runs no more tasks. Idempotent.
      */
     public void abandon(String reason) {
-        int s = (int) STATE.getVolatile(this);
-        if (s == TERMINATED) {
+        for (;;) {
+            int s = (int) STATE.getVolatile(this);
+            if (s == TERMINATED) {
+                return;
+            }
+            if (STATE.compareAndSet(this, s, CLOSING)) {
+                break;
+            }
+        }
+        AioAbandonedException cause = new AioAbandonedException("request abandoned: " + reason);
+        if (ring != null) {
+            reapAll(); // deliver what already completed; the last completion may let tryTerminate() finish
+        }
+        if ((int) STATE.getVolatile(this) == TERMINATED) {
             return;
         }
-        STATE.setVolatile(this, CLOSING);
-        if (ring != null) {
-            reapAll(); // deliver what already completed
-        }
-        // io_destroy waits for the I/O the kernel holds and cancels pending polls: after it, the kernel
-        // writes no buffer of ours again.
-        LinuxAio.io_destroy(ctx);
-        STATE.setVolatile(this, TERMINATED);
-        AioAbandonedException cause = new AioAbandonedException("request abandoned: " + reason);
+        // polls never end by themselves: fail them and cancel them in the kernel
         for (int slot = 0; slot < depth; slot++) {
-            byte st = slotStates[slot];
-            if (st == SLOT_BATCHED || st == SLOT_IN_KERNEL) {
-                failAbandoned(slot, cause, true);
-            } else if (st == SLOT_IN_FALLBACK) {
-                // the pool thread still uses the buffer: it frees the scratch memory itself when it returns
-                failAbandoned(slot, cause, false);
+            if (ops[slot] == OP_POLL && futures[slot] != null) {
+                if (futures[slot].completeExceptionally(cause)) {
+                    mFailed++;
+                }
+                if (slotStates[slot] == SLOT_IN_KERNEL) {
+                    LinuxAio.io_cancel(ctx, iocb(slot), cancelResult);
+                }
             }
+        }
+        // requests that never reached the kernel will not now
+        for (int i = 0; i < batchSize; i++) {
+            failAbandoned(batch[i], cause);
         }
         batchSize = 0;
         PendingOp op;
         while ((op = waiting.poll()) != null) {
             op.fail(cause);
+        }
+        // what the kernel holds completes within a disk access: wait for it and deliver it as usual
+        while (inKernel > 0 && (int) STATE.getVolatile(this) == CLOSING) {
+            long r = LinuxAio.io_getevents(ctx, 1, depth, getEventsBuf, waitTimeout);
+            mGeteventsCalls++;
+            if (r < 0 && r != -Errno.EINTR) {
+                LOG.error("{}: io_getevents failed while abandoning: {}", this,
+                        new ErrnoException("io_getevents", (int) -r).getMessage());
+                break;
+            }
+            for (int i = 0; i < r; i++) {
+                try {
+                    dispatch(IoEvent.data(getEventsBuf, i), IoEvent.res(getEventsBuf, i));
+                } catch (RuntimeException | Error e) {
+                    LOG.error("{}: completing a request failed", this, e);
+                }
+            }
+        }
+        if (!STATE.compareAndSet(this, CLOSING, TERMINATED)) {
+            return; // the last completion let tryTerminate() finish
+        }
+        // io_destroy waits for any I/O the kernel still holds and cancels pending polls: after it, the
+        // kernel writes no buffer of ours again.
+        LinuxAio.io_destroy(ctx);
+        for (int slot = 0; slot < depth; slot++) {
+            if (slotStates[slot] == SLOT_BATCHED || slotStates[slot] == SLOT_IN_KERNEL) {
+                failAbandoned(slot, cause);
+            }
+            // SLOT_IN_FALLBACK: a pool thread still uses the descriptor and the buffer; when it returns it
+            // finds the context terminated and fails the future, releases the file and frees the memory
         }
         releaseNative();
     }
@@ -648,6 +693,11 @@ public final class AioContext implements AutoCloseable {
             future.completeExceptionally(new AioAbandonedException(this + " was torn down before the request started"));
             return;
         }
+        if (op == OP_POLL && (int) STATE.getOpaque(this) == CLOSING) {
+            mFailed++;
+            future.completeExceptionally(new AioAbandonedException("poll cancelled: " + this + " was closed"));
+            return;
+        }
         if (freeTop == 0) {
             if (waiting.size() >= maxQueued) {
                 if (file != null) {
@@ -720,6 +770,9 @@ public final class AioContext implements AutoCloseable {
                 }
             }
         } catch (RuntimeException | OutOfMemoryError e) {
+            if (scratch[slot] != 0) {
+                LibC.free(scratch[slot]);
+            }
             freeSlot(slot);
             if (file != null) {
                 file.release();
@@ -903,7 +956,12 @@ public final class AioContext implements AutoCloseable {
             }
         }
         for (int i = 0; i < n; i++) {
-            dispatch(reapData[i], reapRes[i]);
+            try {
+                dispatch(reapData[i], reapRes[i]);
+            } catch (RuntimeException | Error e) {
+                // never lose the other events of the batch: the head is already past them
+                LOG.error("{}: completing a request failed", this, e);
+            }
         }
         return n;
     }
@@ -926,7 +984,7 @@ public final class AioContext implements AutoCloseable {
         if (nowaitAdded[slot] && (res == -Errno.EAGAIN || res == -Errno.EOPNOTSUPP)) {
             AioFile file = files[slot];
             byte op = ops[slot];
-            if (res == -Errno.EOPNOTSUPP) {
+            if (res == -Errno.EOPNOTSUPP && userFlags[slot] == 0) { // else another RWF_* flag may be the cause
                 if (op == OP_PWRITE || op == OP_PWRITEV) {
                     file.nowaitWriteRefused = true;
                 } else {
@@ -950,8 +1008,13 @@ public final class AioContext implements AutoCloseable {
         int bufStart = bufStarts[slot];
         int fd = fds[slot];
         long mem = scratch[slot];
+        RuntimeException problem = null;
         if (res > 0 && mem != 0 && (op == OP_PREAD || op == OP_PREADV)) {
-            copyBack(slot, bufKind, attachment, res);
+            try {
+                copyBack(slot, bufKind, attachment, res);
+            } catch (RuntimeException e) {
+                problem = e; // the caller changed the buffer while the kernel owned it
+            }
         }
         if (mem != 0) {
             LibC.free(mem);
@@ -967,9 +1030,18 @@ public final class AioContext implements AutoCloseable {
             mFailed++;
             String where = file != null ? file.path().toString() + " (fd " + fd + ")" : "fd " + fd;
             future.completeExceptionally(new AioIOException(opName(op), where, position, length, (int) -res, detail));
+        } else if (problem != null) {
+            mFailed++;
+            future.completeExceptionally(problem);
         } else {
-            mCompleted++;
-            deliver(future, op, bufKind, attachment, bufStart, res);
+            mCompleted++; // counted before the future completes: who sees the future done sees the count
+            try {
+                deliver(future, op, bufKind, attachment, bufStart, res);
+            } catch (RuntimeException e) {
+                mCompleted--;
+                mFailed++;
+                future.completeExceptionally(e);
+            }
         }
         if (!waiting.isEmpty()) {
             startWaiting();
@@ -1078,8 +1150,9 @@ public final class AioContext implements AutoCloseable {
             int n = (int) Iocb.aioNbytes(iocb);
             iov = MemorySegment.ofAddress(Iocb.aioBuf(iocb)).reinterpret(n * IoVec.SIZE).toArray(ValueLayout.JAVA_LONG);
         }
+        nowaitAdded[slot] = false; // the pool's own EAGAIN or EOPNOTSUPP is the request's answer
         FallbackTask task = new FallbackTask(slot, generations[slot], op, fds[slot], iov, Iocb.aioOffset(iocb),
-                userFlags[slot] & ~AioAbi.RWF_NOWAIT, attachments[slot], scratch[slot]);
+                userFlags[slot] & ~AioAbi.RWF_NOWAIT, attachments[slot], scratch[slot], files[slot], futures[slot]);
         try {
             FallbackPool.executor().execute(task);
         } catch (RejectedExecutionException e) {
@@ -1101,11 +1174,13 @@ public final class AioContext implements AutoCloseable {
         final int flags;
         final Object keepAlive; // the user's buffer stays reachable while the pool thread uses it
         final long scratchMem;
+        final AioFile file;
+        final CompletableFuture<?> future;
         boolean done;
         long res;
 
         FallbackTask(int slot, int generation, byte op, int fd, long[] iov, long offset, int flags,
-                     Object keepAlive, long scratchMem) {
+                     Object keepAlive, long scratchMem, AioFile file, CompletableFuture<?> future) {
             this.slot = slot;
             this.generation = generation;
             this.op = op;
@@ -1115,6 +1190,8 @@ public final class AioContext implements AutoCloseable {
             this.flags = flags;
             this.keepAlive = keepAlive;
             this.scratchMem = scratchMem;
+            this.file = file;
+            this.future = future;
         }
 
         @Override
@@ -1129,19 +1206,26 @@ public final class AioContext implements AutoCloseable {
                 }
                 return;
             }
-            if ((int) STATE.getOpaque(AioContext.this) == TERMINATED || generations[slot] != generation
-                    || slotStates[slot] != SLOT_IN_FALLBACK) {
+            if ((int) STATE.getVolatile(AioContext.this) == TERMINATED) {
                 orphaned();
                 return;
             }
             complete(slot, res, "blocking fallback");
         }
 
-        /** The context was torn down while this ran: nobody else frees the scratch memory. */
+        /**
+         * The context was torn down (its owner shut down) while this ran: the slot was left to this task,
+         * which now ends the request, now that no thread uses the descriptor or the memory any more.
+         */
         private void orphaned() {
             if (scratchMem != 0) {
                 LibC.free(scratchMem);
             }
+            if (file != null) {
+                file.release();
+            }
+            future.completeExceptionally(new AioAbandonedException("request abandoned: " + AioContext.this
+                    + " was torn down while the request ran on the blocking pool"));
         }
 
         private long blockingIo() {
@@ -1244,6 +1328,13 @@ public final class AioContext implements AutoCloseable {
 
     private void beginClose() {
         AioAbandonedException cause = null;
+        for (java.util.Iterator<PendingOp> it = waiting.iterator(); it.hasNext(); ) {
+            PendingOp op = it.next();
+            if (op.op == OP_POLL) {
+                it.remove();
+                op.fail(new AioAbandonedException("poll cancelled: " + this + " was closed"));
+            }
+        }
         for (int slot = 0; slot < depth; slot++) {
             if (ops[slot] == OP_POLL && futures[slot] != null && !futures[slot].isDone()) {
                 if (cause == null) {
@@ -1266,31 +1357,34 @@ public final class AioContext implements AutoCloseable {
     }
 
     private void tryTerminate() {
-        if (freeTop == depth && waiting.isEmpty() && batchSize == 0 && (int) STATE.getVolatile(this) == CLOSING) {
-            STATE.setVolatile(this, TERMINATED);
+        if (freeTop == depth && waiting.isEmpty() && batchSize == 0 && STATE.compareAndSet(this, CLOSING, TERMINATED)) {
             LinuxAio.io_destroy(ctx);
             releaseNative();
         }
     }
 
-    private void failAbandoned(int slot, AioAbandonedException cause, boolean freeScratch) {
+    private void failAbandoned(int slot, AioAbandonedException cause) {
         CompletableFuture<?> future = futures[slot];
         AioFile file = files[slot];
-        if (freeScratch && scratch[slot] != 0) {
+        if (scratch[slot] != 0) {
             LibC.free(scratch[slot]);
         }
         freeSlot(slot);
         if (file != null) {
             file.release();
         }
-        mFailed++;
-        if (future != null) {
+        if (future != null && !future.isDone()) {
+            mFailed++;
             future.completeExceptionally(cause);
         }
     }
 
     /** Closes the eventfd once no thread may still write a wake-up to it, frees the arena, stops the thread. */
     private void releaseNative() {
+        if (released) {
+            return;
+        }
+        released = true;
         try {
             executor.terminating(this);
         } catch (RuntimeException e) {

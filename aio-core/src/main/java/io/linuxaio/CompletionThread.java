@@ -79,7 +79,11 @@ final class CompletionThread implements AioExecutor, Runnable {
                 if (stopRequested) {
                     break;
                 }
-                context.processCompletions();
+                try {
+                    context.processCompletions();
+                } catch (Throwable t) {
+                    org.slf4j.LoggerFactory.getLogger(CompletionThread.class).error("reaping completions of {} failed", context, t);
+                }
                 if (stopRequested) {
                     break;
                 }

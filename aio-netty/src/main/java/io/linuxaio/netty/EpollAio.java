@@ -84,13 +84,31 @@ public final class EpollAio implements AutoCloseable {
             registration.submit(EpollIoOps.EPOLLIN);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            context.abandon("interrupted while registering with " + loop);
+            abandonOnLoop(ioLoop, context, "interrupted while registering with " + loop);
             throw new IOException("interrupted while registering the AIO eventfd with " + loop, e);
         } catch (ExecutionException | RuntimeException e) {
-            context.abandon("the registration with " + loop + " failed");
+            abandonOnLoop(ioLoop, context, "the registration with " + loop + " failed");
             throw new IOException("cannot register the AIO eventfd with " + loop, e instanceof ExecutionException ? e.getCause() : e);
         }
         return context;
+    }
+
+    /**
+     * Tears {@code context} down on its loop, so that the epoll registration is cancelled before the
+     * eventfd is closed (off the loop, Netty defers the cancellation and the descriptor number could be
+     * reused in between).
+     */
+    private static void abandonOnLoop(IoEventLoop loop, AioContext context, String reason) {
+        if (loop.inEventLoop()) {
+            context.abandon(reason);
+            return;
+        }
+        try {
+            loop.submit(() -> context.abandon(reason)).awaitUninterruptibly();
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            context.abandon(reason); // the loop is gone, and its epoll instance with it
+        }
+        context.abandon(reason); // no-op when the loop did it
     }
 
     private static IoEventLoop checkEpoll(EventExecutor executor) {

@@ -1,0 +1,259 @@
+package io.linuxaio;
+
+import io.linuxaio.abi.AioAbi;
+import io.linuxaio.abi.LibC;
+import io.linuxaio.internal.FallbackPool;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static io.linuxaio.TestData.await;
+import static io.linuxaio.TestData.failure;
+import static java.nio.file.StandardOpenOption.READ;
+import static java.nio.file.StandardOpenOption.WRITE;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Teardown and failure paths driven step by step through an owner thread the test controls: an event
+ * loop that shuts down with requests in the kernel or on the blocking pool, closing with polls that
+ * never became ready, callers that break their buffers while the kernel owns them.
+ */
+@ExtendWith(LeakCheck.class)
+class TeardownTest {
+
+    /** A single-thread owner whose tasks the test schedules, like an event loop. */
+    static final class Owner implements AioExecutor {
+        final LinkedBlockingQueue<Runnable> queue = new LinkedBlockingQueue<>();
+        final Thread thread;
+        final AtomicInteger terminating = new AtomicInteger();
+        volatile boolean shut;
+
+        Owner() {
+            thread = new Thread(() -> {
+                for (;;) {
+                    try {
+                        queue.take().run();
+                    } catch (InterruptedException e) {
+                        return;
+                    } catch (Throwable t) {
+                        // a test asserts on futures, not on the owner's health
+                    }
+                }
+            }, "test-owner");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        @Override
+        public boolean inExecutorThread() {
+            return Thread.currentThread() == thread;
+        }
+
+        @Override
+        public void execute(Runnable task) {
+            if (shut) {
+                throw new RejectedExecutionException("owner shut down");
+            }
+            queue.add(task);
+        }
+
+        @Override
+        public void terminating(AioContext context) {
+            terminating.incrementAndGet();
+        }
+
+        <T> T call(Callable<T> c) throws Exception {
+            CompletableFuture<T> f = new CompletableFuture<>();
+            execute(() -> {
+                try {
+                    f.complete(c.call());
+                } catch (Throwable t) {
+                    f.completeExceptionally(t);
+                }
+            });
+            return await(f);
+        }
+
+        void stop() {
+            shut = true;
+            thread.interrupt();
+        }
+    }
+
+    @TempDir
+    Path dir;
+    Owner owner;
+
+    @BeforeEach
+    void startOwner() {
+        owner = new Owner();
+    }
+
+    @AfterEach
+    void stopOwner() {
+        owner.stop();
+    }
+
+    /** Waits until the kernel posted {@code n} completions to the context's ring, then reaps them on the owner. */
+    private void reapWhenPosted(AioContext ctx, long reapedBefore, int n) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (ctx.metrics().userReapedEvents() < reapedBefore + n && System.nanoTime() < deadline) {
+            owner.call(() -> {
+                ctx.processCompletions();
+                return null;
+            });
+        }
+        assertTrue(ctx.metrics().userReapedEvents() >= reapedBefore + n, "the kernel did not complete the requests");
+    }
+
+    @Test
+    void abandonWhileARequestRunsOnTheBlockingPoolLeavesItToThePool() throws Exception {
+        Path p = dir.resolve("w");
+        Files.writeString(p, "");
+        CountDownLatch gate = new CountDownLatch(1);
+        CountDownLatch parked = new CountDownLatch(FallbackPool.threads());
+        for (int i = 0; i < FallbackPool.threads(); i++) {
+            FallbackPool.executor().execute(() -> {
+                parked.countDown();
+                try {
+                    gate.await();
+                } catch (InterruptedException ignored) {
+                    // released
+                }
+            });
+        }
+        try {
+            assertTrue(parked.await(30, TimeUnit.SECONDS));
+            AioContext ctx = AioContext.builder().queueDepth(4).build(owner);
+            AioFile f = ctx.open(p, WRITE);
+            ByteBuffer src = ByteBuffer.allocateDirect(16).put("WRITTEN-BY-AIO!!".getBytes(StandardCharsets.US_ASCII)).flip();
+            CompletableFuture<Integer> write = owner.call(() -> f.writeAsync(0, src));
+            // ext4 refuses RWF_NOWAIT for buffered writes: the reaped completion sends the write to the (parked) pool
+            reapWhenPosted(ctx, 0, 1);
+            assertEquals(1, ctx.metrics().fallbacks());
+            owner.call(() -> {
+                ctx.abandon("the loop shut down");
+                return null;
+            });
+            assertEquals(1, owner.terminating.get());
+            assertTrue(ctx.closeFuture().isDone());
+            f.close();
+            assertFalse(write.isDone(), "the write still runs: its future must wait for it");
+            assertFalse(f.closeFuture().isDone(), "the descriptor must stay open while the pool uses it");
+            gate.countDown();
+            assertInstanceOf(AioAbandonedException.class, failure(write));
+            await(f.closeFuture());
+        } finally {
+            gate.countDown();
+        }
+    }
+
+    @Test
+    void abandonWithReadsInTheKernelDeliversThemAndTearsDownOnce() throws Exception {
+        Path p = TestData.file(dir, "r", TestData.random(1 << 20, 31));
+        AioContext ctx = AioContext.builder().queueDepth(16).build(owner);
+        AioFile f = ctx.open(p, READ, AioOpenOption.DIRECT);
+        int[] pipe = LibC.pipe(LibC.O_CLOEXEC);
+        try {
+            CompletableFuture<?>[] reads = owner.call(() -> {
+                CompletableFuture<?>[] r = new CompletableFuture<?>[8];
+                for (int i = 0; i < r.length; i++) {
+                    r[i] = f.readAsync(i * 65536L, f.allocateAligned(65536));
+                }
+                ctx.flush(); // in the kernel now
+                return r;
+            });
+            CompletableFuture<Integer> poll = ctx.poll(pipe[0], AioAbi.POLLIN);
+            owner.call(() -> {
+                ctx.abandon("the loop shut down");
+                ctx.abandon("again"); // idempotent
+                return null;
+            });
+            for (CompletableFuture<?> r : reads) {
+                assertEquals(65536, await(r), "a read the kernel held completes normally");
+            }
+            assertInstanceOf(AioAbandonedException.class, failure(poll));
+            assertEquals(1, owner.terminating.get(), "the context was torn down more than once");
+            assertTrue(ctx.closeFuture().isDone());
+            f.close();
+            await(f.closeFuture());
+        } finally {
+            LibC.close(pipe[0]);
+            LibC.close(pipe[1]);
+        }
+    }
+
+    @Test
+    void aFlagTheKernelRefusesFailsTheRequestInsteadOfLoopingThroughThePool() throws Exception {
+        Path p = TestData.file(dir, "a", new byte[8192]);
+        try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p, READ, WRITE)) {
+            Throwable t = failure(f.readAsync(0, ByteBuffer.allocateDirect(4096), AioAbi.RWF_ATOMIC, 0));
+            AioIOException e = assertInstanceOf(AioIOException.class, t);
+            assertTrue(e.errno() == 95 || e.errno() == 22, e.getMessage());
+            assertTrue(ctx.metrics().fallbacks() <= 1, ctx.metrics().toString());
+            // the refusal was about RWF_ATOMIC, not RWF_NOWAIT: plain reads still stay in the kernel
+            long fallbacks = ctx.metrics().fallbacks();
+            await(f.readAsync(0, ByteBuffer.allocateDirect(4096)));
+            assertEquals(fallbacks, ctx.metrics().fallbacks());
+        }
+    }
+
+    @Test
+    void closeFailsPollsThatWaitedForASlot() throws Exception {
+        int[] pipe = LibC.pipe(LibC.O_CLOEXEC);
+        try {
+            AioContext ctx = AioContext.builder().queueDepth(1).build();
+            CompletableFuture<Integer> first = ctx.poll(pipe[0], AioAbi.POLLIN);
+            CompletableFuture<Integer> second = ctx.poll(pipe[0], AioAbi.POLLIN); // waits for the one slot
+            assertTimeoutPreemptively(Duration.ofSeconds(30), ctx::close);
+            assertInstanceOf(AioAbandonedException.class, failure(first));
+            assertInstanceOf(AioAbandonedException.class, failure(second));
+        } finally {
+            LibC.close(pipe[0]);
+            LibC.close(pipe[1]);
+        }
+    }
+
+    @Test
+    void aBufferBrokenWhileTheKernelOwnedItFailsOnlyItsOwnRequest() throws Exception {
+        Path p = TestData.file(dir, "b", new byte[8192]);
+        AioContext ctx = AioContext.builder().queueDepth(4).build(owner);
+        AioFile f = ctx.open(p, READ, AioOpenOption.DIRECT);
+        ByteBuffer b1 = f.allocateAligned(4096);
+        ByteBuffer b2 = f.allocateAligned(4096);
+        CompletableFuture<?>[] reads = owner.call(() -> {
+            CompletableFuture<?>[] r = {f.readAsync(0, b1), f.readAsync(4096, b2)};
+            b1.limit(0); // a misbehaving caller: the position cannot advance past the limit any more
+            return r;
+        });
+        reapWhenPosted(ctx, 0, 2);
+        assertInstanceOf(IllegalArgumentException.class, failure(reads[0]));
+        assertEquals(4096, await(reads[1]));
+        f.close();
+        owner.call(() -> {
+            ctx.close();
+            return null;
+        });
+        await(ctx.closeFuture());
+        await(f.closeFuture());
+    }
+}
