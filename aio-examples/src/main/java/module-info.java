@@ -7,8 +7,10 @@ module io.linuxaio.examples {
     requires io.netty.buffer;
     requires io.netty.transport;
     requires io.netty.transport.classes.epoll;
+    requires io.netty.codec;
     requires io.netty.codec.http;
     requires info.picocli;
+    requires me.tongfei.progressbar;
     requires HdrHistogram;
 
     exports io.linuxaio.examples;
