@@ -9,6 +9,16 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -18,6 +28,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,69 +45,89 @@ import static java.nio.file.StandardOpenOption.WRITE;
  * threads, and prints IOPS, MiB/s and p99 latency of both, with the library's metrics.
  *
  * <pre>mvn -q -pl aio-examples -am compile exec:java -Dexec.args="--size-mib 256 --seconds 5"</pre>
+ *
+ * <p>The reads chain on the event loop: each completion (on the loop thread) checks its block and starts
+ * the next read, so {@code iodepth} reads are always in flight and every {@code io_submit} carries the
+ * reads that the completions of one loop turn started.
  */
-public final class Tour {
+@Command(name = "tour", mixinStandardHelpOptions = true,
+        description = "Writes a scratch file with O_DIRECT, reads it back at random on a Netty epoll loop through Linux AIO "
+                + "and through FileChannel, verifies every byte, and compares.")
+public final class Tour implements Callable<Integer> {
 
     private static final int BLOCK = 4096;
     private static final int WRITE_CHUNK = 1 << 20;
 
-    private Tour() {
+
+    @Option(names = "--size-mib", defaultValue = "256", description = "size of the scratch file in MiB (default: ${DEFAULT-VALUE})")
+    long sizeMib;
+
+    @Option(names = "--seconds", defaultValue = "5", description = "seconds of random reads per engine (default: ${DEFAULT-VALUE})")
+    double seconds;
+
+    @Option(names = "--iodepth", defaultValue = "32", description = "reads in flight (default: ${DEFAULT-VALUE})")
+    int iodepth;
+
+    @Option(names = "--dir", description = "where the scratch file goes (default: the temporary directory)")
+    Path dir = Path.of(System.getProperty("java.io.tmpdir"));
+
+    @Option(names = "--no-progress", description = "no progress bar")
+    boolean noProgress;
+
+    @Spec
+    CommandSpec spec;
+
+    public static void main(String[] args) {
+        int code = new CommandLine(new Tour()).execute(args);
+        if (code != 0) {
+            System.exit(code);
+        }
     }
 
-    public static void main(String[] args) throws Exception {
-        long sizeMib = 256;
-        double seconds = 5;
-        int iodepth = 32;
-        Path dir = Path.of(System.getProperty("java.io.tmpdir"));
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--size-mib" -> sizeMib = Long.parseLong(args[++i]);
-                case "--seconds" -> seconds = Double.parseDouble(args[++i]);
-                case "--iodepth" -> iodepth = Integer.parseInt(args[++i]);
-                case "--dir" -> dir = Path.of(args[++i]);
-                case "--help", "-h" -> {
-                    System.out.println("usage: Tour [--size-mib N (256)] [--seconds S (5)] [--iodepth D (32)] [--dir DIR (tmp)]");
-                    return;
-                }
-                default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; try --help");
-            }
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        if (sizeMib <= 0 || seconds <= 0 || iodepth <= 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--size-mib, --seconds and --iodepth must be positive");
         }
         long size = sizeMib << 20;
         Path file = Files.createTempFile(dir, "linux-aio-tour-", ".bin");
         Files.delete(file);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try (AioContext ctx = EpollAio.bind(group.next(), AioContext.builder().name("tour").queueDepth(Math.max(64, iodepth)))) {
-            System.out.printf("linux-aio tour: %d MiB scratch file %s, O_DIRECT, iodepth %d, futures completed on a Netty epoll loop%n",
+            out.printf("linux-aio tour: %d MiB scratch file %s, O_DIRECT, iodepth %d, futures completed on a Netty epoll loop%n",
                     sizeMib, file, iodepth);
             try (AioFile f = ctx.open(file, READ, WRITE, CREATE_NEW, AioOpenOption.DIRECT)) {
-                System.out.printf("direct I/O alignment: %s%n", f.alignment());
+                out.printf("direct I/O alignment: %s%n", f.alignment());
                 long t0 = System.nanoTime();
-                writeAll(f, size);
+                writeAll(f, size, noProgress);
                 f.fsync().get(60, TimeUnit.SECONDS);
                 double writeSecs = (System.nanoTime() - t0) / 1e9;
-                System.out.printf("wrote and fsynced %d MiB in %.2f s (%.0f MiB/s)%n", sizeMib, writeSecs, sizeMib / writeSecs);
+                out.printf("wrote and fsynced %d MiB in %.2f s (%.0f MiB/s)%n", sizeMib, writeSecs, sizeMib / writeSecs);
 
                 Result aio = readAio(f, size, iodepth, seconds);
                 Result fc = readFileChannel(file, size, iodepth, seconds);
-                System.out.println();
-                System.out.printf("%-28s %10s %10s %10s %12s%n", "4 KiB random O_DIRECT reads", "IOPS", "MiB/s", "p99 (us)", "verified");
-                aio.print("linux-aio (iodepth " + iodepth + ")");
-                fc.print("FileChannel (" + iodepth + " threads)");
-                System.out.printf("linux-aio / FileChannel IOPS: %.2fx%n", aio.iops() / fc.iops());
+                out.println();
+                out.printf("%-28s %10s %10s %10s %12s%n", "4 KiB random O_DIRECT reads", "IOPS", "MiB/s", "p99 (us)", "verified");
+                aio.print(out, "linux-aio (iodepth " + iodepth + ")");
+                fc.print(out, "FileChannel (" + iodepth + " threads)");
+                out.printf("linux-aio / FileChannel IOPS: %.2fx%n", aio.iops() / fc.iops());
             }
             AioMetrics m = ctx.metrics();
-            System.out.println();
-            System.out.println("library metrics: " + m);
-            System.out.printf("io_submit calls per request: %.3f, io_getevents calls: %d (completions reaped in user space: %d)%n",
+            out.println();
+            out.println("library metrics: " + m);
+            out.printf("io_submit calls per request: %.3f, io_getevents calls: %d (completions reaped in user space: %d)%n",
                     (double) m.ioSubmitCalls() / Math.max(1, m.submitted()), m.ioGeteventsCalls(), m.userReapedEvents());
         } finally {
             Files.deleteIfExists(file);
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
+        out.flush();
+        return 0;
     }
 
     /** Fills the file with a pattern derived from each 8-byte word's position, 8 writes in flight. */
-    private static void writeAll(AioFile f, long size) throws Exception {
+    private static void writeAll(AioFile f, long size, boolean noProgress) throws Exception {
         f.allocate(0, size).get(60, TimeUnit.SECONDS); // so O_DIRECT writes do not allocate blocks
         int inFlight = 8;
         ByteBuffer[] bufs = new ByteBuffer[inFlight];
@@ -107,7 +138,12 @@ public final class Tour {
         }
         long pos = 0;
         int k = 0;
+        ProgressBar bar = noProgress ? null : new ProgressBarBuilder().setTaskName("writing").setInitialMax(size >> 20)
+                .setUnit(" MiB", 1).setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
         while (pos < size) {
+            if (bar != null) {
+                bar.stepTo(pos >> 20);
+            }
             if (pending[k] != null) {
                 check(pending[k].get(60, TimeUnit.SECONDS), WRITE_CHUNK, "write");
             }
@@ -125,6 +161,10 @@ public final class Tour {
             if (p != null) {
                 p.get(60, TimeUnit.SECONDS);
             }
+        }
+        if (bar != null) {
+            bar.stepTo(size >> 20);
+            bar.close();
         }
     }
 
@@ -153,8 +193,8 @@ public final class Tour {
             return ops / seconds;
         }
 
-        void print(String name) {
-            System.out.printf(Locale.ROOT, "%-28s %10.0f %10.1f %10.1f %12s%n", name, iops(), iops() * BLOCK / (1 << 20),
+        void print(PrintWriter out, String name) {
+            out.printf(Locale.ROOT, "%-28s %10.0f %10.1f %10.1f %12s%n", name, iops(), iops() * BLOCK / (1 << 20),
                     p99Nanos / 1e3, verified == ops ? "all " + verified : verified + "/" + ops);
         }
     }

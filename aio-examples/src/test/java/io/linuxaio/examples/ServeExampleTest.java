@@ -1,0 +1,44 @@
+package io.linuxaio.examples;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ServeExampleTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theServerAnswersAGet() throws Exception {
+        Files.writeString(dir.resolve("hello.txt"), "hello from linux-aio");
+        try (Serve.Server server = Serve.start(dir, "127.0.0.1", 0, 1);
+             Socket s = new Socket("127.0.0.1", server.port())) {
+            OutputStream out = s.getOutputStream();
+            out.write("GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = s.getInputStream();
+            ByteArrayOutputStream all = new ByteArrayOutputStream();
+            in.transferTo(all);
+            String response = all.toString(StandardCharsets.UTF_8);
+            assertTrue(response.startsWith("HTTP/1.1 200 OK"), response);
+            assertTrue(response.contains("content-type: text/plain; charset=UTF-8"), response);
+            assertTrue(response.endsWith("hello from linux-aio"), response);
+        }
+    }
+
+    @Test
+    void aMissingDirectoryIsRefused() {
+        assertThrows(java.io.IOException.class, () -> Serve.start(dir.resolve("nope"), "127.0.0.1", 0, 1));
+    }
+}
