@@ -1,0 +1,17 @@
+/** The fio-comparable load generator and JMH microbenchmarks of linux-aio. */
+module io.linuxaio.benchmarks {
+    requires io.linuxaio.core;
+    requires io.linuxaio.netty;
+    requires io.netty.common;
+    requires io.netty.transport;
+    requires io.netty.transport.classes.epoll;
+    requires info.picocli;
+    requires HdrHistogram;
+    requires jmh.core;
+    requires jdk.unsupported;
+    requires jdk.management;
+    requires java.management;
+
+    exports io.linuxaio.benchmarks;
+    opens io.linuxaio.benchmarks to info.picocli;
+}
