@@ -266,6 +266,43 @@ public final class AioFile implements AutoCloseable {
     }
 
     /**
+     * Reads as {@link #readAsync(long, ByteBuffer)} and waits for the result: blocking-style code, for
+     * virtual threads in particular (a virtual thread parks while the kernel works; its carrier thread is
+     * free, and no thread is added per request). Not on the context's owner thread (it would wait for
+     * itself): that throws {@code IllegalStateException}.
+     *
+     * @return the number of bytes read, 0 at or past the end of the file
+     * @throws IOException the request's failure ({@link AioIOException}, {@link AioClosedException}...)
+     */
+    public int read(long position, ByteBuffer dst) throws IOException {
+        return await(readAsync(position, dst));
+    }
+
+    /** Writes as {@link #writeAsync(long, ByteBuffer)} and waits for the result (see {@link #read(long, ByteBuffer)}). */
+    public int write(long position, ByteBuffer src) throws IOException {
+        return await(writeAsync(position, src));
+    }
+
+    private <T> T await(CompletableFuture<T> f) throws IOException {
+        if (context.executor().inExecutorThread()) {
+            throw new IllegalStateException("a blocking read or write on the owner thread of " + context
+                    + " would wait for itself; use readAsync/writeAsync there");
+        }
+        try {
+            return f.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            Throwable t = e.getCause() != null ? e.getCause() : e;
+            if (t instanceof IOException io) {
+                throw io;
+            }
+            if (t instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IOException(t);
+        }
+    }
+
+    /**
      * {@code IOCB_CMD_FSYNC}: data and metadata durable. It is not ordered after writes still in flight:
      * wait for their futures first. Any thread; completes on the owner.
      */
