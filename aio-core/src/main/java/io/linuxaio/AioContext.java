@@ -422,8 +422,10 @@ public final class AioContext implements AutoCloseable {
 
     /**
      * Polls {@code fd} (a pipe, a socket, an eventfd: anything {@code poll(2)} takes) for {@code events}
-     * ({@link AioAbi#POLLIN}, ...). The future completes with the events that are ready; cancelling it
-     * cancels the poll in the kernel ({@code io_cancel}). The descriptor must stay open until the future
+     * ({@link AioAbi#POLLIN}, ...). The future completes with the events of the wake-up, which may hold
+     * more than were asked for (a socket polled for POLLIN may answer POLLIN|POLLRDNORM|POLLPRI...): mask
+     * the result. Cancelling the future cancels the poll in the kernel ({@code io_cancel}); the kernel
+     * gives its slot back shortly after, from a work queue. The descriptor must stay open until the future
      * completes. Any thread; completes on the owner thread.
      */
     public CompletableFuture<Integer> poll(int fd, int events) {

@@ -475,7 +475,10 @@ public final class AioFile implements AutoCloseable {
 
     /**
      * Allocates the blocks of {@code [position, position + length)} ({@code fallocate} mode 0), growing the
-     * file if needed, so that later writes there neither allocate nor block. It runs on the blocking pool;
+     * file if needed, so that later writes there cannot fail for lack of space. On ext4 and XFS the blocks
+     * stay marked unwritten until first written: a first {@code O_DIRECT} write there still converts them and
+     * goes through the blocking pool; writes over data written once stay in the kernel. To keep every later
+     * write in the kernel, fill the file once (as databases and journals do). It runs on the blocking pool;
      * the future completes on the owner thread. Any thread.
      */
     public CompletableFuture<Void> allocate(long position, long length) {

@@ -65,8 +65,12 @@ public final class AioAbi {
     public static final int POLLNVAL = 0x020;
     /** {@code POLLRDNORM}. */
     public static final int POLLRDNORM = 0x040;
+    /** {@code POLLRDBAND}. */
+    public static final int POLLRDBAND = 0x080;
     /** {@code POLLWRNORM}. */
     public static final int POLLWRNORM = 0x100;
+    /** {@code POLLWRBAND}. */
+    public static final int POLLWRBAND = 0x200;
     /** {@code POLLRDHUP}. */
     public static final int POLLRDHUP = 0x2000;
 
