@@ -46,6 +46,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>java -jar aio-benchmarks/target/aio-benchmarks.jar --engine aio --rw randread --bs 4k --iodepth 32 --direct --size 1g --runtime 10 --filename /data/f</pre>
  *
+ * With {@code jmh} as the first argument the same jar runs the JMH microbenchmarks
+ * ({@code java -jar aio-benchmarks.jar jmh SubmitReapBenchmark -prof gc}).
+ *
  * Prints IOPS, MiB/s, latency percentiles (HdrHistogram) and the CPU time per I/O of the whole process
  * (user and system), and with {@code --json} one JSON line per run.
  */
@@ -97,7 +100,11 @@ public final class LoadGen implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("jmh")) { // the JMH microbenchmarks of the same jar
+            org.openjdk.jmh.Main.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
         int code = new CommandLine(new LoadGen()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
         if (code != 0) {
             System.exit(code);
