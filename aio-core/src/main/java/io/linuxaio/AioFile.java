@@ -363,19 +363,6 @@ public final class AioFile implements AutoCloseable {
     private void checkAlignment(byte op, long position, long length, long address, Object buffer) {
         DirectIoAlignment a = alignment();
         String what = (op == AioContext.OP_PREAD || op == AioContext.OP_PREADV ? "read" : "write") + " of " + path;
-        if (!a.isOffsetAligned(position)) {
-            throw new IllegalArgumentException("O_DIRECT " + what + ": position " + position
-                    + " is not a multiple of the file's offset alignment " + a.offsetAlignment() + " (" + a.source() + ")");
-        }
-        if (!a.isOffsetAligned(length)) {
-            throw new IllegalArgumentException("O_DIRECT " + what + ": length " + length
-                    + " is not a multiple of the file's offset alignment " + a.offsetAlignment() + " (" + a.source() + ")");
-        }
-        if (address >= 0 && !a.isAddressAligned(address)) {
-            throw new IllegalArgumentException("O_DIRECT " + what + ": buffer address 0x" + Long.toHexString(address)
-                    + " is not a multiple of the memory alignment " + a.memoryAlignment() + " (" + a.source()
-                    + "); allocate with AioFile.allocateAligned or AlignedBuffers");
-        }
         if (buffer instanceof ByteBuffer[] bbs) {
             for (int i = 0; i < bbs.length; i++) {
                 ByteBuffer bb = bbs[i];
@@ -389,6 +376,19 @@ public final class AioFile implements AutoCloseable {
                             + " is not a multiple of the offset alignment " + a.offsetAlignment() + " (" + a.source() + ")");
                 }
             }
+        }
+        if (!a.isOffsetAligned(position)) {
+            throw new IllegalArgumentException("O_DIRECT " + what + ": position " + position
+                    + " is not a multiple of the file's offset alignment " + a.offsetAlignment() + " (" + a.source() + ")");
+        }
+        if (!a.isOffsetAligned(length)) {
+            throw new IllegalArgumentException("O_DIRECT " + what + ": length " + length
+                    + " is not a multiple of the file's offset alignment " + a.offsetAlignment() + " (" + a.source() + ")");
+        }
+        if (address >= 0 && !a.isAddressAligned(address)) {
+            throw new IllegalArgumentException("O_DIRECT " + what + ": buffer address 0x" + Long.toHexString(address)
+                    + " is not a multiple of the memory alignment " + a.memoryAlignment() + " (" + a.source()
+                    + "); allocate with AioFile.allocateAligned or AlignedBuffers");
         }
     }
 
