@@ -382,42 +382,59 @@ public final class AioContext implements AutoCloseable {
     public CompletableFuture<AioFile> openAsync(Path path, OpenOption... options) {
         Objects.requireNonNull(path, "path");
         OpenOption[] opts = options.clone();
-        CompletableFuture<AioFile> future = new CompletableFuture<>();
         if (!isOpen()) {
-            future.completeExceptionally(new AioClosedException(this + " is closed"));
-            return future;
+            return CompletableFuture.failedFuture(new AioClosedException(this + " is closed"));
         }
+        return supplyBlocking(() -> AioFile.open(this, path, opts));
+    }
+
+    /**
+     * Runs {@code call}, a blocking call, on the library's blocking pool and completes the future on the
+     * owner thread with its result or its exception: the way an event loop does the few things that have
+     * no asynchronous form (resolving a path, opening a file) without blocking. Any thread.
+     */
+    public <T> CompletableFuture<T> supplyBlocking(java.util.concurrent.Callable<T> call) {
+        Objects.requireNonNull(call, "call");
+        CompletableFuture<T> future = new CompletableFuture<>();
         try {
             FallbackPool.executor().execute(() -> {
-                AioFile file = null;
+                T value = null;
                 Throwable error = null;
                 try {
-                    file = AioFile.open(this, path, opts);
+                    value = call.call();
                 } catch (Throwable t) {
                     error = t;
                 }
-                AioFile opened = file;
-                Throwable failure = error;
+                T v = value;
+                Throwable e = error;
                 Runnable done = () -> {
-                    if (failure != null) {
-                        future.completeExceptionally(failure);
-                    } else if (!future.complete(opened)) {
-                        opened.close(); // the caller cancelled: nobody else will close it
+                    if (e != null) {
+                        future.completeExceptionally(e);
+                    } else if (!future.complete(v) && v instanceof AutoCloseable c) {
+                        closeQuietly(c); // the caller gave up on it: nobody else will close it
                     }
                 };
                 try {
                     executor.execute(done);
-                } catch (RejectedExecutionException e) {
-                    if (opened != null) {
-                        opened.close();
+                } catch (RejectedExecutionException rejected) {
+                    if (v instanceof AutoCloseable c) {
+                        closeQuietly(c);
                     }
-                    future.completeExceptionally(new AioClosedException(this + " cannot complete the open: its owner shut down"));
+                    future.completeExceptionally(new AioClosedException(this + " cannot complete the call: its owner shut down"));
                 }
             });
         } catch (RejectedExecutionException e) {
             future.completeExceptionally(e);
         }
         return future;
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            LOG.warn("closing {} failed", c, e);
+        }
     }
 
     /**

@@ -81,6 +81,7 @@ public final class Serve implements Callable<Integer> {
         EpollAio aio = EpollAio.create(group);
         try {
             new AioHttpFileHandler(root, aio); // fails early when the directory does not exist
+            aio.bindAll(); // every loop's AIO context now, not during its first request
             Channel ch = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override

@@ -2,6 +2,7 @@ package io.linuxaio.netty;
 
 import io.linuxaio.AioFile;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -14,8 +15,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Sends a byte range of an {@link AioFile} to a {@link Channel} without blocking its event loop: reads a
- * bounded number of chunks ahead through AIO into pooled direct buffers and writes each, in order, as it
- * arrives.
+ * bounded number of chunks ahead through AIO into direct buffers of Netty's {@link PooledByteBufAllocator}
+ * and writes each, in order, as it arrives.
  *
  * <p>Memory is bounded by {@code readAhead} chunks per transfer: a chunk is read only while fewer than
  * {@code readAhead} chunks are being read or are written but not yet on the socket, and only while the
@@ -157,9 +158,11 @@ public final class AioFileTransfer {
             while (nextRead < end && chunks.size() + writesPending < readAhead
                     && (channel.isWritable() || chunks.size() + writesPending == 0)) {
                 int len = (int) Math.min(chunkSize, end - nextRead);
+                // Netty's pooled allocator whatever the channel's: chunks are recycled across transfers
+                // (freeing memory of the adaptive allocator closes shared arenas, a JVM-wide pause on JDK 25)
                 ByteBuf buf = file.isDirect()
-                        ? AioByteBufs.allocateAligned(channel.alloc(), file, len)
-                        : channel.alloc().directBuffer(len, len);
+                        ? AioByteBufs.allocateAligned(PooledByteBufAllocator.DEFAULT, file, len)
+                        : PooledByteBufAllocator.DEFAULT.directBuffer(len, len);
                 Chunk c = new Chunk(buf, nextRead, len);
                 chunks.addLast(c);
                 nextRead += len;

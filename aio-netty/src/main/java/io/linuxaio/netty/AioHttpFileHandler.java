@@ -23,6 +23,7 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -31,7 +32,6 @@ import java.util.Date;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -131,33 +131,65 @@ public final class AioHttpFileHandler extends SimpleChannelInboundHandler<FullHt
                 send(ctx, r, keepAlive);
                 return;
             }
-            Path path = resolve(request.uri());
-            if (path == null) {
-                sendError(ctx, HttpResponseStatus.FORBIDDEN, keepAlive);
-                return;
-            }
+            String uri = request.uri();
             boolean head = HttpMethod.HEAD.equals(method);
             String ifNoneMatch = request.headers().get(HttpHeaderNames.IF_NONE_MATCH);
             String ifModifiedSince = request.headers().get(HttpHeaderNames.IF_MODIFIED_SINCE);
             String range = request.headers().get(HttpHeaderNames.RANGE);
             AioContext aio = contexts.apply(ctx);
-            CompletableFuture<AioFile> opened = aio.openAsync(path);
-            opened.whenComplete((file, err) -> onLoop(ctx, () -> {
+            // resolving the path (symbolic links) and opening the file touch the disk: the blocking pool does both
+            aio.supplyBlocking(() -> openBeneathRoot(aio, uri)).whenComplete((file, err) -> onLoop(ctx, () -> {
                 if (err != null) {
-                    sendError(ctx, err instanceof NoSuchFileException ? HttpResponseStatus.NOT_FOUND
-                            : isDirectoryError(err) ? HttpResponseStatus.NOT_FOUND
-                            : HttpResponseStatus.INTERNAL_SERVER_ERROR, keepAlive);
+                    sendError(ctx, statusOf(err), keepAlive);
                     return;
                 }
-                respond(ctx, file, path, head, ifNoneMatch, ifModifiedSince, range, keepAlive);
+                if (file == FORBIDDEN) {
+                    sendError(ctx, HttpResponseStatus.FORBIDDEN, keepAlive);
+                    return;
+                }
+                respond(ctx, file, file.path(), head, ifNoneMatch, ifModifiedSince, range, keepAlive);
             }));
         } finally {
             request.release();
         }
     }
 
-    private static boolean isDirectoryError(Throwable err) {
-        return err instanceof IOException && err.getMessage() != null && err.getMessage().contains("is a directory");
+    private static HttpResponseStatus statusOf(Throwable err) {
+        if (err instanceof NoSuchFileException || (err instanceof IOException && err.getMessage() != null
+                && err.getMessage().contains("is a directory"))) {
+            return HttpResponseStatus.NOT_FOUND;
+        }
+        if (err instanceof AccessDeniedException) {
+            return HttpResponseStatus.FORBIDDEN;
+        }
+        return HttpResponseStatus.INTERNAL_SERVER_ERROR;
+    }
+
+    /** Marks a path that leaves the root (never opened, never closed). */
+    private static final AioFile FORBIDDEN = null;
+
+    /**
+     * On the blocking pool: the file the URI names, opened, and checked again once open (through
+     * {@code /proc/self/fd}) so that a symbolic link swapped in between cannot lead out of the root;
+     * {@link #FORBIDDEN} when the path leaves the root.
+     */
+    private AioFile openBeneathRoot(AioContext aio, String uri) throws IOException {
+        Path path = resolve(uri);
+        if (path == null) {
+            return FORBIDDEN;
+        }
+        AioFile file = aio.open(path);
+        try {
+            Path opened = Files.readSymbolicLink(Path.of("/proc/self/fd/" + file.fd()));
+            if (!opened.startsWith(realRoot)) {
+                file.close();
+                return FORBIDDEN;
+            }
+        } catch (IOException | RuntimeException e) {
+            file.close();
+            throw e;
+        }
+        return file;
     }
 
     private void respond(ChannelHandlerContext ctx, AioFile file, Path path, boolean head, String ifNoneMatch,

@@ -153,6 +153,18 @@ public final class EpollAio implements AutoCloseable {
     }
 
     /**
+     * Creates the context of every loop of the group now rather than on first use, so that no loop pays
+     * for an {@code io_setup} while serving its first request. Call it off the loops (it waits for each
+     * loop to register its eventfd). Returns this.
+     */
+    public EpollAio bindAll() {
+        for (EventExecutor e : group) {
+            context((EventLoop) e);
+        }
+        return this;
+    }
+
+    /**
      * The context of the calling thread's loop when called on a loop of this group (so a channel
      * handler's file I/O completes on its own channel's loop), else the context of the group's next loop.
      */
