@@ -517,8 +517,55 @@ public final class AioContext implements AutoCloseable {
             }
         }
         if (!executor.inExecutorThread()) {
-            closeFuture.join();
+            awaitClosed();
         }
+    }
+
+    /**
+     * Waits for the teardown. The kernel owns the buffers of requests in flight, so nothing can be freed
+     * before they complete: if that takes long, say what is still pending, every 10 s.
+     */
+    private void awaitClosed() {
+        long waited = 0;
+        for (;;) {
+            try {
+                closeFuture.get(10, java.util.concurrent.TimeUnit.SECONDS);
+                return;
+            } catch (java.util.concurrent.TimeoutException e) {
+                waited += 10;
+                LOG.warn("{}: close() has waited {} s for requests still in flight: {}", this, waited, pendingSummary());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                LOG.warn("{}: interrupted while close() waited; the teardown goes on in the background", this);
+                return;
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException(this + " failed to close", e.getCause());
+            }
+        }
+    }
+
+    /** What holds the context open (read off the owner thread: a snapshot that may lag). */
+    String pendingSummary() {
+        int batched = 0;
+        int kernel = 0;
+        int pool = 0;
+        StringBuilder list = new StringBuilder();
+        for (int slot = 0; slot < depth; slot++) {
+            byte st = slotStates[slot];
+            if (st == SLOT_BATCHED) {
+                batched++;
+            } else if (st == SLOT_IN_KERNEL) {
+                kernel++;
+            } else if (st == SLOT_IN_FALLBACK) {
+                pool++;
+            }
+            if (st != SLOT_FREE && list.length() < 200) {
+                list.append(opName(this.ops[slot])).append('@').append(positions[slot]).append(' ');
+            }
+        }
+        return "batched " + batched + ", in the kernel " + kernel + " (counted " + inKernel + "), on the blocking pool "
+                + pool + ", waiting for a slot " + waiting.size() + ", free slots " + freeTop + "/" + depth
+                + (list.length() > 0 ? ", requests: " + list.toString().trim() : "");
     }
 
     @Override

@@ -11,7 +11,7 @@ import java.util.concurrent.RejectedExecutionException;
  * given to {@link #execute} on the owner thread, in order, and must call {@link AioContext#processCompletions()}
  * on the owner thread whenever the context's {@link AioContext#eventFd()} is readable.
  */
-public interface AioExecutor {
+public interface AioExecutor extends java.util.concurrent.Executor {
 
     /** Whether the calling thread is the owner thread. Any thread. */
     boolean inExecutorThread();
@@ -22,6 +22,7 @@ public interface AioExecutor {
      *
      * @throws RejectedExecutionException when the owner has shut down
      */
+    @Override
     void execute(Runnable task);
 
     /**

@@ -526,11 +526,13 @@ public final class AioFile implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment stx = arena.allocate(Statx.LAYOUT);
             int r = LibC.fstatx(fd, Statx.STATX_DIOALIGN | Statx.STATX_TYPE | Statx.STATX_MODE, stx);
+            int blockSize = Math.max(1, Statx.blksize(stx));
             if (r < 0) {
                 throw new ErrnoException("statx", -r, path.toString());
             }
             if ((Statx.mask(stx) & Statx.STATX_DIOALIGN) != 0 && Statx.dioOffsetAlign(stx) > 0) {
-                return new DirectIoAlignment(Statx.dioMemAlign(stx), Statx.dioOffsetAlign(stx), "statx(STATX_DIOALIGN)");
+                return new DirectIoAlignment(Statx.dioMemAlign(stx), Statx.dioOffsetAlign(stx), "statx(STATX_DIOALIGN)",
+                        blockSize);
             }
             if ((Statx.mask(stx) & Statx.STATX_DIOALIGN) != 0 && direct) {
                 throw new IOException(path + " does not support O_DIRECT (statx reports no direct I/O alignment)");
@@ -551,7 +553,7 @@ public final class AioFile implements AutoCloseable {
                     LOG.warn("{}: no direct I/O alignment from statx or sysfs; assuming 4096", path);
                 }
             }
-            return new DirectIoAlignment(logical, logical, source);
+            return new DirectIoAlignment(logical, logical, source, Math.max(blockSize, logical));
         }
     }
 

@@ -7,8 +7,12 @@ package io.linuxaio;
  * @param offsetAlignment the alignment of file positions and lengths, in bytes
  * @param source where the values come from: {@code "statx(STATX_DIOALIGN)"}, or the logical block
  *               size of the device ({@code "BLKSSZGET"}, {@code "sysfs logical_block_size"})
+ * @param blockSize the filesystem's block size ({@code stx_blksize}): {@code O_DIRECT} writes whose position
+ *                  and length are multiples of it stay in the kernel; smaller aligned writes are valid but
+ *                  ext4 serialises them (they take the inode lock exclusively, so {@code RWF_NOWAIT} answers
+ *                  EAGAIN and they run on the blocking pool)
  */
-public record DirectIoAlignment(int memoryAlignment, int offsetAlignment, String source) {
+public record DirectIoAlignment(int memoryAlignment, int offsetAlignment, String source, int blockSize) {
 
     /** Whether {@code address} is a multiple of {@link #memoryAlignment()}. */
     public boolean isAddressAligned(long address) {
