@@ -13,6 +13,7 @@ import io.linuxaio.abi.LibC;
 import io.linuxaio.abi.LinuxAio;
 import io.linuxaio.abi.Timespec;
 import io.linuxaio.internal.FallbackPool;
+import io.linuxaio.internal.NativeMemory;
 import io.linuxaio.internal.Results;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -133,6 +134,7 @@ public final class AioContext implements AutoCloseable {
     private final MemorySegment ring;
     private final MemorySegment ringEvents;
     private final int ringNr;
+    private final long arenaBytes;
 
     // ------------------------------------------------------------------ request slots (owner thread only)
     private final CompletableFuture<?>[] futures;
@@ -217,6 +219,8 @@ public final class AioContext implements AutoCloseable {
             Timespec.setNanos(waitTimeout, 1_000_000_000L);
             this.eventFdBuf = a.allocate(ValueLayout.JAVA_LONG);
             this.cancelResult = a.allocate(IoEvent.LAYOUT);
+            this.arenaBytes = Iocb.SIZE * depth + 8L * depth + IoVec.SIZE * IOV_PER_SLOT * depth + IoEvent.SIZE * depth
+                    + 3 * Timespec.SIZE + 8 + IoEvent.SIZE;
             MemorySegment r = AioRing.of(context);
             if (b.userSpaceReaping && AioRing.isUserReapable(r)) {
                 this.ring = r;
@@ -227,6 +231,7 @@ public final class AioContext implements AutoCloseable {
                 this.ringEvents = null;
                 this.ringNr = 0;
             }
+            NativeMemory.accountArena(arenaBytes);
         } catch (Throwable t) {
             if (context != 0) {
                 LinuxAio.io_destroy(context);
@@ -472,6 +477,14 @@ public final class AioContext implements AutoCloseable {
     /** The owner of this context. Any thread. */
     public AioExecutor executor() {
         return executor;
+    }
+
+    /**
+     * The native bytes the library holds now, in every context: arenas, bounce buffers, iovec arrays.
+     * Back to its earlier value once the contexts opened since are closed and their requests done. Any thread.
+     */
+    public static long liveNativeBytes() {
+        return NativeMemory.liveBytes();
     }
 
     /** The kernel's {@code aio_context_t}, for tests. */
@@ -837,7 +850,7 @@ public final class AioContext implements AutoCloseable {
             }
         } catch (RuntimeException | OutOfMemoryError e) {
             if (scratch[slot] != 0) {
-                LibC.free(scratch[slot]);
+                NativeMemory.free(scratch[slot]);
             }
             freeSlot(slot);
             if (file != null) {
@@ -886,7 +899,7 @@ public final class AioContext implements AutoCloseable {
     /** Native memory for a heap buffer's bytes, aligned for O_DIRECT; freed when the slot is. */
     private long bounce(int slot, AioFile file, long size) {
         int align = file != null && file.isDirect() ? Math.max(64, file.alignment().memoryAlignment()) : 64;
-        long p = LibC.posixMemalign(size, align);
+        long p = NativeMemory.allocate(size, align);
         if (p == 0) {
             throw new OutOfMemoryError("cannot allocate " + size + " bytes of native memory for a heap buffer");
         }
@@ -910,7 +923,7 @@ public final class AioContext implements AutoCloseable {
             iov = iovecs.asSlice(slot * IoVec.SIZE * IOV_PER_SLOT, IoVec.SIZE * IOV_PER_SLOT);
         } else {
             long iovBytes = AlignedBuffers.alignUp(n * IoVec.SIZE, align);
-            long p = LibC.posixMemalign(iovBytes + heapBytes, align);
+            long p = NativeMemory.allocate(iovBytes + heapBytes, align);
             if (p == 0) {
                 throw new OutOfMemoryError("cannot allocate " + (iovBytes + heapBytes) + " bytes of native memory for iovecs");
             }
@@ -1083,7 +1096,7 @@ public final class AioContext implements AutoCloseable {
             }
         }
         if (mem != 0) {
-            LibC.free(mem);
+            NativeMemory.free(mem);
         }
         freeSlot(slot);
         if (file != null) {
@@ -1285,7 +1298,7 @@ public final class AioContext implements AutoCloseable {
          */
         private void orphaned() {
             if (scratchMem != 0) {
-                LibC.free(scratchMem);
+                NativeMemory.free(scratchMem);
             }
             if (file != null) {
                 file.release();
@@ -1433,7 +1446,7 @@ public final class AioContext implements AutoCloseable {
         CompletableFuture<?> future = futures[slot];
         AioFile file = files[slot];
         if (scratch[slot] != 0) {
-            LibC.free(scratch[slot]);
+            NativeMemory.free(scratch[slot]);
         }
         freeSlot(slot);
         if (file != null) {
@@ -1462,6 +1475,7 @@ public final class AioContext implements AutoCloseable {
         }
         LibC.close(eventFd);
         arena.close();
+        NativeMemory.accountArena(-arenaBytes);
         if (completionThread != null) {
             completionThread.stop();
         }

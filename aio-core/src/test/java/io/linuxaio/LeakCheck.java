@@ -15,7 +15,8 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * After a test class, {@code /proc/sys/fs/aio-nr} and the process's open descriptors (jar files and
+ * After a test class, {@code /proc/sys/fs/aio-nr}, the library's live native memory and the process's
+ * open descriptors (jar files and
  * devices aside: class loading and SecureRandom open them for good) are back where they were before it.
  */
 public final class LeakCheck implements BeforeAllCallback, AfterAllCallback {
@@ -26,6 +27,7 @@ public final class LeakCheck implements BeforeAllCallback, AfterAllCallback {
     public void beforeAll(ExtensionContext context) {
         context.getStore(NS).put("aio-nr", AioLimits.aioNr());
         context.getStore(NS).put("fds", openDescriptors());
+        context.getStore(NS).put("native", AioContext.liveNativeBytes());
     }
 
     @Override
@@ -34,6 +36,8 @@ public final class LeakCheck implements BeforeAllCallback, AfterAllCallback {
         @SuppressWarnings("unchecked")
         List<String> fds = context.getStore(NS).get("fds", List.class);
         assertEquals(aioNr, AioLimits.aioNr(), "an AIO context leaked: /proc/sys/fs/aio-nr");
+        long nativeBytes = context.getStore(NS).get("native", Long.class);
+        assertEquals(nativeBytes, AioContext.liveNativeBytes(), "native memory of the library leaked");
         List<String> now = openDescriptors();
         assertEquals(fds.size(), now.size(), () -> "descriptors leaked: before " + fds + ", after " + now);
     }
