@@ -5,6 +5,10 @@ module io.linuxaio.benchmarks {
     requires io.netty.common;
     requires io.netty.transport;
     requires io.netty.transport.classes.epoll;
+    requires io.netty.buffer;
+    requires io.netty.codec;
+    requires io.netty.codec.http;
+    requires io.netty.handler;
     requires info.picocli;
     requires HdrHistogram;
     requires jmh.core;
