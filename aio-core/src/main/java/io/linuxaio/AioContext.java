@@ -700,7 +700,7 @@ public final class AioContext implements AutoCloseable {
             return;
         }
         if (executor.inExecutorThread()) {
-            start(file, fd, op, bufKind, position, length, arg, attachment, rwFlags, ioprio, future);
+            start(file, fd, op, bufKind, position, length, arg, attachment, rwFlags, ioprio, future, false);
         } else {
             PendingOp pending = new PendingOp(file, fd, op, bufKind, position, length, arg, attachment, rwFlags,
                     ioprio, future);
@@ -743,7 +743,12 @@ public final class AioContext implements AutoCloseable {
 
         @Override
         public void run() {
-            start(file, fd, op, bufKind, position, length, arg, attachment, rwFlags, ioprio, future);
+            start(file, fd, op, bufKind, position, length, arg, attachment, rwFlags, ioprio, future, false);
+        }
+
+        /** Starts this request, which waited for a slot (it goes before any newer request). */
+        void startQueued() {
+            start(file, fd, op, bufKind, position, length, arg, attachment, rwFlags, ioprio, future, true);
         }
 
         void fail(Throwable cause) {
@@ -755,9 +760,13 @@ public final class AioContext implements AutoCloseable {
         }
     }
 
-    /** Owner thread: takes a slot, fills its iocb and adds it to the batch (or queues the request). */
+    /**
+     * Owner thread: takes a slot, fills its iocb and adds it to the batch, or queues the request when no
+     * slot is free or older requests wait (first come, first served: a completion callback that issues a
+     * new request must not take the slot an older waiting request is owed).
+     */
     private void start(AioFile file, int fd, byte op, byte bufKind, long position, long length, long arg,
-                       Object attachment, int rwFlags, int ioprio, CompletableFuture<?> future) {
+                       Object attachment, int rwFlags, int ioprio, CompletableFuture<?> future, boolean queued) {
         if (future.isDone()) { // cancelled before it started
             if (file != null) {
                 file.release();
@@ -777,7 +786,7 @@ public final class AioContext implements AutoCloseable {
             future.completeExceptionally(new AioAbandonedException("poll cancelled: " + this + " was closed"));
             return;
         }
-        if (freeTop == 0) {
+        if (freeTop == 0 || (!queued && !waiting.isEmpty())) {
             if (waiting.size() >= maxQueued) {
                 if (file != null) {
                     file.release();
@@ -881,7 +890,7 @@ public final class AioContext implements AutoCloseable {
                 rwFlags | (nowait ? AioAbi.RWF_NOWAIT : 0), flags, (short) ioprio, eventFd);
         mSubmitted++;
         if (toFallback) {
-            toFallback(slot);
+            toFallback(slot, 0);
             return;
         }
         slotStates[slot] = SLOT_BATCHED;
@@ -1070,7 +1079,13 @@ public final class AioContext implements AutoCloseable {
                     file.nowaitReadRefused = true;
                 }
             }
-            toFallback(slot);
+            toFallback(slot, 0);
+            return;
+        }
+        if (nowaitAdded[slot] && res > 0 && res < lengths[slot]) {
+            // RWF_NOWAIT stopped at the first page it would have waited for: the pool does the rest, so a
+            // read inside the file returns the whole range, as a blocking pread would
+            toFallback(slot, res);
             return;
         }
         finish(slot, res, detail);
@@ -1099,6 +1114,9 @@ public final class AioContext implements AutoCloseable {
             NativeMemory.free(mem);
         }
         freeSlot(slot);
+        if (!waiting.isEmpty()) {
+            startWaiting(); // the oldest waiting request gets the slot before any callback can ask for it
+        }
         if (file != null) {
             file.release();
         }
@@ -1121,9 +1139,6 @@ public final class AioContext implements AutoCloseable {
                 mFailed++;
                 future.completeExceptionally(e);
             }
-        }
-        if (!waiting.isEmpty()) {
-            startWaiting();
         }
         if ((int) STATE.getOpaque(this) == CLOSING) {
             tryTerminate();
@@ -1197,7 +1212,7 @@ public final class AioContext implements AutoCloseable {
     private void startWaiting() {
         PendingOp op;
         while (freeTop > 0 && (op = waiting.poll()) != null) {
-            op.run();
+            op.startQueued();
         }
     }
 
@@ -1216,7 +1231,11 @@ public final class AioContext implements AutoCloseable {
 
     // ================================================================== fallback pool
 
-    private void toFallback(int slot) {
+    /**
+     * Runs the request on the blocking pool, from byte {@code done} on ({@code done} bytes were already
+     * transferred by a short non-blocking attempt).
+     */
+    private void toFallback(int slot, long done) {
         slotStates[slot] = SLOT_IN_FALLBACK;
         mFallbacks++;
         MemorySegment iocb = iocb(slot);
@@ -1229,14 +1248,32 @@ public final class AioContext implements AutoCloseable {
             int n = (int) Iocb.aioNbytes(iocb);
             iov = MemorySegment.ofAddress(Iocb.aioBuf(iocb)).reinterpret(n * IoVec.SIZE).toArray(ValueLayout.JAVA_LONG);
         }
+        if (done > 0) {
+            iov = skip(iov, done);
+        }
         nowaitAdded[slot] = false; // the pool's own EAGAIN or EOPNOTSUPP is the request's answer
-        FallbackTask task = new FallbackTask(slot, generations[slot], op, fds[slot], iov, Iocb.aioOffset(iocb),
-                userFlags[slot] & ~AioAbi.RWF_NOWAIT, attachments[slot], scratch[slot], files[slot], futures[slot]);
+        FallbackTask task = new FallbackTask(slot, generations[slot], op, fds[slot], iov, Iocb.aioOffset(iocb) + done,
+                userFlags[slot] & ~AioAbi.RWF_NOWAIT, attachments[slot], scratch[slot], files[slot], futures[slot], done);
         try {
             FallbackPool.executor().execute(task);
         } catch (RejectedExecutionException e) {
             finish(slot, -Errno.EAGAIN, "the fallback pool refused the request");
         }
+    }
+
+    /** The iovec pairs {@code iov} without their first {@code n} bytes. */
+    private static long[] skip(long[] iov, long n) {
+        int i = 0;
+        while (i < iov.length && n >= iov[i + 1]) {
+            n -= iov[i + 1];
+            i += 2;
+        }
+        long[] rest = java.util.Arrays.copyOfRange(iov, i, iov.length);
+        if (rest.length > 0) {
+            rest[0] += n;
+            rest[1] -= n;
+        }
+        return rest;
     }
 
     /**
@@ -1255,11 +1292,12 @@ public final class AioContext implements AutoCloseable {
         final long scratchMem;
         final AioFile file;
         final CompletableFuture<?> future;
+        final long prefix; // bytes transferred before the pool took over
         boolean done;
         long res;
 
         FallbackTask(int slot, int generation, byte op, int fd, long[] iov, long offset, int flags,
-                     Object keepAlive, long scratchMem, AioFile file, CompletableFuture<?> future) {
+                     Object keepAlive, long scratchMem, AioFile file, CompletableFuture<?> future, long prefix) {
             this.slot = slot;
             this.generation = generation;
             this.op = op;
@@ -1271,6 +1309,7 @@ public final class AioContext implements AutoCloseable {
             this.scratchMem = scratchMem;
             this.file = file;
             this.future = future;
+            this.prefix = prefix;
         }
 
         @Override
@@ -1289,7 +1328,9 @@ public final class AioContext implements AutoCloseable {
                 orphaned();
                 return;
             }
-            complete(slot, res, "blocking fallback");
+            // after a partial non-blocking transfer an error only cuts the count short, as with a blocking call
+            long total = res >= 0 ? prefix + res : prefix > 0 ? prefix : res;
+            complete(slot, total, "blocking fallback");
         }
 
         /**

@@ -347,4 +347,74 @@ class AioContextTest {
             assertEquals(0, ctx.metrics().failed());
         }
     }
+
+    @Test
+    void requestsWaitingForASlotAreNotStarvedByCallbacksThatChainNewOnes() throws Exception {
+        Path p = TestData.file(dir, "fair", TestData.random(1 << 16, 51));
+        try (AioContext ctx = AioContext.builder().queueDepth(2).build(); AioFile f = ctx.open(p)) {
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            CompletableFuture<List<CompletableFuture<Integer>>> queued = new CompletableFuture<>();
+            ctx.executor().execute(() -> {
+                // two chains hold both slots and re-issue from their completions, on the owner thread
+                for (int c = 0; c < 2; c++) {
+                    chain(f, stop);
+                }
+                // these two must wait for a slot, and must get one although the chains never stop asking
+                queued.complete(List.of(f.readAsync(0, ByteBuffer.allocateDirect(16)), f.readAsync(16, ByteBuffer.allocateDirect(16))));
+            });
+            try {
+                for (CompletableFuture<Integer> q : await(queued)) {
+                    assertEquals(16, await(q));
+                }
+            } finally {
+                stop.set(true);
+            }
+        }
+    }
+
+    private static void chain(AioFile f, java.util.concurrent.atomic.AtomicBoolean stop) {
+        f.readAsync(0, ByteBuffer.allocateDirect(512)).whenComplete((n, t) -> {
+            if (!stop.get() && t == null) {
+                chain(f, stop);
+            }
+        });
+    }
+
+    @Test
+    void aBufferedReadThatNowaitCutsShortIsCompletedOnThePool() throws Exception {
+        byte[] data = TestData.random(1 << 20, 52);
+        Path p = TestData.file(dir, "partial", data);
+        try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p)) {
+            await(f.fdatasync());
+            assertEquals(0, LibC.posix_fadvise(f.fd(), 0, 0, LibC.POSIX_FADV_DONTNEED));
+            assertEquals(0, LibC.posix_fadvise(f.fd(), 0, 0, LibC.POSIX_FADV_RANDOM)); // no readahead
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                assertEquals(4096, LibC.pread(f.fd(), arena.allocate(4096), 4096, 0)); // only the first page cached
+            }
+            ByteBuffer b = ByteBuffer.allocateDirect(65536);
+            assertEquals(65536, await(f.readAsync(0, b)), "a read inside the file returns the whole range");
+            byte[] got = new byte[65536];
+            b.flip().get(got);
+            assertArrayEqualsRange(data, got);
+            assertTrue(ctx.metrics().fallbacks() >= 1, ctx.metrics().toString());
+            // vectored: the remainder crosses buffers
+            assertEquals(0, LibC.posix_fadvise(f.fd(), 0, 0, LibC.POSIX_FADV_DONTNEED));
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                assertEquals(4096, LibC.pread(f.fd(), arena.allocate(4096), 4096, 0));
+            }
+            ByteBuffer[] v = {ByteBuffer.allocate(1000), ByteBuffer.allocateDirect(5000), ByteBuffer.allocate(30000)};
+            assertEquals(36000, await(f.readAsync(0, v)));
+            assertEquals(data[999], v[0].get(999));
+            assertEquals(data[1000 + 4999], v[1].get(4999));
+            assertEquals(data[6000 + 29999], v[2].get(29999));
+        }
+    }
+
+    private static void assertArrayEqualsRange(byte[] data, byte[] got) {
+        for (int i = 0; i < got.length; i++) {
+            if (data[i] != got[i]) {
+                throw new AssertionError("byte " + i + " differs");
+            }
+        }
+    }
 }

@@ -44,7 +44,9 @@ import java.util.regex.Pattern;
  * it cannot be satisfied; several ranges get the whole file, as RFC 9110 allows), {@code Last-Modified} and
  * {@code ETag} with {@code If-Modified-Since} and {@code If-None-Match} (304), keep-alive, 404, 405, and
  * 403 for every path that would leave the served root, whatever its encoding, symbolic links included.
- * Pipelined requests are answered in order.
+ * Pipelined requests are answered in order. Open files are reused for a second per event loop (as nginx's
+ * {@code open_file_cache}): a file replaced on disk is served within a second, and a popular file costs no
+ * trip to the blocking pool.
  *
  * <p>Place it after {@code HttpServerCodec} and {@code HttpObjectAggregator}. One instance per channel.
  */
@@ -137,6 +139,14 @@ public final class AioHttpFileHandler extends SimpleChannelInboundHandler<FullHt
             String ifModifiedSince = request.headers().get(HttpHeaderNames.IF_MODIFIED_SINCE);
             String range = request.headers().get(HttpHeaderNames.RANGE);
             AioContext aio = contexts.apply(ctx);
+            // the cache is the context's owner thread's: used only when this handler runs there
+            OpenFileCache cache = aio.executor().inExecutorThread() ? OpenFileCache.of(aio) : null;
+            String key = new QueryStringDecoder(uri).rawPath();
+            OpenFileCache.Lease cached = cache == null ? null : cache.get(key, System.nanoTime());
+            if (cached != null) {
+                respond(ctx, cached, head, ifNoneMatch, ifModifiedSince, range, keepAlive);
+                return;
+            }
             // resolving the path (symbolic links) and opening the file touch the disk: the blocking pool does both
             aio.supplyBlocking(() -> openBeneathRoot(aio, uri)).whenComplete((file, err) -> onLoop(ctx, () -> {
                 if (err != null) {
@@ -147,7 +157,14 @@ public final class AioHttpFileHandler extends SimpleChannelInboundHandler<FullHt
                     sendError(ctx, HttpResponseStatus.FORBIDDEN, keepAlive);
                     return;
                 }
-                respond(ctx, file, file.path(), head, ifNoneMatch, ifModifiedSince, range, keepAlive);
+                OpenFileCache.Lease lease;
+                if (cache != null && ctx.executor().inEventLoop()) {
+                    lease = cache.put(key, file, System.nanoTime());
+                    cache.sweepLater(ctx.executor());
+                } else {
+                    lease = new OpenFileCache.Lease(file, null);
+                }
+                respond(ctx, lease, head, ifNoneMatch, ifModifiedSince, range, keepAlive);
             }));
         } finally {
             request.release();
@@ -192,13 +209,15 @@ public final class AioHttpFileHandler extends SimpleChannelInboundHandler<FullHt
         return file;
     }
 
-    private void respond(ChannelHandlerContext ctx, AioFile file, Path path, boolean head, String ifNoneMatch,
+    private void respond(ChannelHandlerContext ctx, OpenFileCache.Lease lease, boolean head, String ifNoneMatch,
                          String ifModifiedSince, String range, boolean keepAlive) {
+        AioFile file = lease.file;
+        Path path = file.path();
         AioFile.FileAttributes attrs;
         try {
             attrs = file.attributes();
         } catch (IOException e) {
-            file.close();
+            lease.release();
             sendError(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, keepAlive);
             return;
         }
@@ -215,7 +234,7 @@ public final class AioHttpFileHandler extends SimpleChannelInboundHandler<FullHt
             notModified = false;
         }
         if (notModified) {
-            file.close();
+            lease.release();
             FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED);
             r.headers().set(HttpHeaderNames.ETAG, etag);
             r.headers().set(HttpHeaderNames.LAST_MODIFIED, DateFormatter.format(new Date(lastModifiedSeconds * 1000)));
@@ -231,7 +250,7 @@ public final class AioHttpFileHandler extends SimpleChannelInboundHandler<FullHt
             if (m.matches() && !(m.group(1).isEmpty() && m.group(2).isEmpty())) {
                 long[] r = parseRange(m.group(1), m.group(2), size);
                 if (r == null) {
-                    file.close();
+                    lease.release();
                     FullHttpResponse e = error(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
                     e.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + size);
                     send(ctx, e, keepAlive);
@@ -255,12 +274,12 @@ public final class AioHttpFileHandler extends SimpleChannelInboundHandler<FullHt
         HttpUtil.setKeepAlive(response, keepAlive);
         ctx.write(response);
         if (head || length == 0) {
-            file.close();
+            lease.release();
             finish(ctx, keepAlive);
             return;
         }
         AioFileTransfer.send(ctx.channel(), file, start, length).whenComplete((n, err) -> onLoop(ctx, () -> {
-            file.close();
+            lease.release();
             if (err != null) {
                 ctx.close(); // the head is out: the only honest end of a broken body is closing the connection
                 return;
