@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+@org.junit.jupiter.api.extension.ExtendWith(io.linuxaio.testing.LeakCheck.class)
 class CopyExampleTest {
 
     private static final int SIZE = 5 * (1 << 20) + 77;

@@ -29,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * file it leaves back with a parser of its own (not the example's), so that a bug shared by writer and
  * verifier cannot hide.
  */
+@org.junit.jupiter.api.extension.ExtendWith(io.linuxaio.testing.LeakCheck.class)
 class JournalExampleTest {
 
     private static final int PRODUCERS = 4;

@@ -81,6 +81,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * core reflection, which reads every module.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@org.junit.jupiter.api.extension.ExtendWith(io.linuxaio.testing.LeakCheck.class)
 class AioHttpClientTest {
 
     static {

@@ -1,0 +1,67 @@
+package io.linuxaio.testing;
+
+import io.linuxaio.AioContext;
+import io.linuxaio.abi.AioLimits;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Used by every test class of the project ({@code @ExtendWith(LeakCheck.class)}; other modules get it
+ * from aio-core's test jar). After a test class, {@code /proc/sys/fs/aio-nr}, the library's live native memory and the process's
+ * open descriptors (jar files and
+ * devices aside: class loading and SecureRandom open them for good) are back where they were before it.
+ */
+public class LeakCheck implements BeforeAllCallback, AfterAllCallback {
+
+    private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(LeakCheck.class);
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        context.getStore(NS).put("aio-nr", AioLimits.aioNr());
+        context.getStore(NS).put("fds", openDescriptors());
+        context.getStore(NS).put("native", AioContext.liveNativeBytes());
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        long aioNr = context.getStore(NS).get("aio-nr", Long.class);
+        @SuppressWarnings("unchecked")
+        List<String> fds = context.getStore(NS).get("fds", List.class);
+        assertEquals(aioNr, AioLimits.aioNr(), "an AIO context leaked: /proc/sys/fs/aio-nr");
+        long nativeBytes = context.getStore(NS).get("native", Long.class);
+        assertEquals(nativeBytes, AioContext.liveNativeBytes(), "native memory of the library leaked");
+        List<String> now = openDescriptors();
+        assertEquals(fds.size(), now.size(), () -> "descriptors leaked: before " + fds + ", after " + now);
+    }
+
+    /** The targets of this process's descriptors, jar files excluded. */
+    public static List<String> openDescriptors() {
+        List<String> out = new ArrayList<>();
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                try {
+                    String target = Files.readSymbolicLink(p).toString();
+                    if (!target.endsWith(".jar") && !target.startsWith("/proc/") && !target.startsWith("/dev/")) {
+                        out.add(target);
+                    }
+                } catch (IOException ignored) {
+                    // the descriptor of the listing itself, closed by now
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        out.sort(null);
+        return out;
+    }
+}
