@@ -1122,7 +1122,9 @@ public final class AioContext implements AutoCloseable {
         }
 
         if (future.isDone()) {
-            mFailed++; // cancelled by the caller (a cancelled poll completes here with its slot)
+            if (future.isCancelled()) {
+                mFailed++; // cancelled by the caller: a cancelled poll completes here with its slot
+            } // else failed by close() or abandon(), which counted it
         } else if (res < 0) {
             mFailed++;
             String where = file != null ? file.path().toString() + " (fd " + fd + ")" : "fd " + fd;
