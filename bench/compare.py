@@ -29,7 +29,7 @@ WORKLOADS = [
      "--rw read --bs 1m --iodepth 8 --direct", ["aio", "aio-netty", "afc", "filechannel"], False),
     ("randwrite-4k-direct-qd32", "--rw=randwrite --bs=4k --iodepth=32 --direct=1",
      "--rw randwrite --bs 4k --iodepth 32 --direct", ["aio", "aio-netty", "afc", "filechannel"], False),
-    ("randread-4k-cached-qd32", "--rw=randread --bs=4k --iodepth=32 --direct=0 --iodepth_batch_submit=16",
+    ("randread-4k-cached-qd32", "--rw=randread --bs=4k --iodepth=32 --direct=0 --iodepth_batch_submit=16 --invalidate=0",
      "--rw randread --bs 4k --iodepth 32", ["aio", "aio-netty", "afc", "filechannel"], True),
 ]
 

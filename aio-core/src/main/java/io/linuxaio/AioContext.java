@@ -72,6 +72,15 @@ public final class AioContext implements AutoCloseable {
 
     /** The queue depth of {@link #open()}. */
     public static final int DEFAULT_QUEUE_DEPTH = 256;
+    /**
+     * The most iocbs one {@code io_submit} carries, by default. Measured on a virtio disk at iodepth 32
+     * (4 KiB O_DIRECT random reads, one run each): one io_submit for all 32 reaches 72k IOPS, io_submits of
+     * 16 79k, of 8 81k, of 4 85k (fio in the same minute: 86k), of 2 82k: a long io_submit delays the
+     * device's start on the first requests. Page-cached reads lose about 7% at 4 (more system calls).
+     * System property {@code io.linuxaio.maxSubmitBatch}.
+     */
+    public static final int DEFAULT_MAX_SUBMIT_BATCH = 4;
+
     /** The number of requests that may wait for a slot, by default. */
     public static final int DEFAULT_MAX_QUEUED = 65_536;
 
@@ -115,6 +124,7 @@ public final class AioContext implements AutoCloseable {
     private final int depth;
     private final int maxQueued;
     private final boolean nonBlockingSubmit;
+    private final int maxSubmitBatch;
     private final AioExecutor executor;
     private final CompletionThread completionThread;
 
@@ -189,6 +199,7 @@ public final class AioContext implements AutoCloseable {
         this.depth = b.queueDepth;
         this.maxQueued = b.maxQueued;
         this.nonBlockingSubmit = b.nonBlockingSubmit;
+        this.maxSubmitBatch = b.maxSubmitBatch;
         this.blockingEventFd = external == null;
 
         int efd = -1;
@@ -300,6 +311,7 @@ public final class AioContext implements AutoCloseable {
         private boolean userSpaceReaping = true;
         private boolean nonBlockingSubmit = true;
         private String name = "linux-aio";
+        private int maxSubmitBatch = Integer.getInteger("io.linuxaio.maxSubmitBatch", DEFAULT_MAX_SUBMIT_BATCH);
 
         private Builder() {
         }
@@ -341,6 +353,19 @@ public final class AioContext implements AutoCloseable {
          */
         public Builder nonBlockingSubmit(boolean enabled) {
             this.nonBlockingSubmit = enabled;
+            return this;
+        }
+
+        /**
+         * The most iocbs one {@code io_submit} carries (default {@value AioContext#DEFAULT_MAX_SUBMIT_BATCH}); a longer
+         * batch goes out in several calls, with the ring reaped between them, so that completions that arrive
+         * during a long submission are followed up in the same turn.
+         */
+        public Builder maxSubmitBatch(int maxSubmitBatch) {
+            if (maxSubmitBatch < 1) {
+                throw new IllegalArgumentException("maxSubmitBatch " + maxSubmitBatch + " must be positive");
+            }
+            this.maxSubmitBatch = maxSubmitBatch;
             return this;
         }
 
@@ -961,11 +986,17 @@ public final class AioContext implements AutoCloseable {
     /** Owner thread: hands the batch to the kernel in as few {@code io_submit} calls as it takes. */
     void flush() {
         flushScheduled = false;
-        while (batchSize > 0) {
-            for (int i = 0; i < batchSize; i++) {
+        // What this flush owes the kernel: the requests batched when it began (requests that completion
+        // callbacks add meanwhile go out in the next flush: the owner, an event loop, gets its turn back),
+        // in io_submits of at most maxSubmitBatch: the device starts on the first requests while the
+        // block layer still takes the next ones (each O_DIRECT request costs microseconds in io_submit).
+        int budget = batchSize;
+        while (batchSize > 0 && budget > 0) {
+            int n = Math.min(Math.min(batchSize, maxSubmitBatch), budget);
+            for (int i = 0; i < n; i++) {
                 iocbpp.setAtIndex(ValueLayout.JAVA_LONG, i, iocbs.address() + batch[i] * Iocb.SIZE);
             }
-            long r = LinuxAio.io_submit(ctx, batchSize, iocbpp);
+            long r = LinuxAio.io_submit(ctx, n, iocbpp);
             mSubmitCalls++;
             if (r > 0) {
                 int accepted = (int) r;
@@ -974,6 +1005,7 @@ public final class AioContext implements AutoCloseable {
                 }
                 inKernel += accepted;
                 dropFromBatch(accepted);
+                budget -= accepted;
             } else if (r == -Errno.EINTR) {
                 continue;
             } else if (r == -Errno.EAGAIN && inKernel > 0) {
@@ -984,8 +1016,13 @@ public final class AioContext implements AutoCloseable {
                 // the first iocb was refused: fail it alone and go on with the others
                 int slot = batch[0];
                 dropFromBatch(1);
+                budget--;
                 complete(slot, r == 0 ? -Errno.EINVAL : r, "refused by io_submit");
             }
+        }
+        if (batchSize > 0 && !flushScheduled && (int) STATE.getOpaque(this) != TERMINATED) {
+            flushScheduled = true;
+            executor.execute(flushTask);
         }
     }
 
