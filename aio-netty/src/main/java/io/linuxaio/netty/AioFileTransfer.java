@@ -119,7 +119,8 @@ public final class AioFileTransfer {
                 fail(new ClosedChannelException());
                 return;
             }
-            channel.closeFuture().addListener(f -> fail(new ClosedChannelException()));
+            // no listener on the channel's close future: a keep-alive connection carries many transfers and their
+            // listeners would pile up there; a closed channel fails the next write, which ends the transfer
             pump();
         }
 
