@@ -35,7 +35,7 @@ import static java.nio.file.StandardOpenOption.READ;
  * {@code cat} through Linux AIO: keeps {@code --iodepth} reads in flight and writes the blocks to standard
  * output in file order, through the page cache or with {@code --direct} (O_DIRECT, aligned buffers).
  *
- * <pre>mvn -q -pl aio-examples -am compile exec:java -Dexec.mainClass=io.linuxaio.examples.Cat -Dexec.args="--direct README.md"</pre>
+ * <pre>mvn -q -pl aio-examples -am package -DskipTests exec:java -Dexec.mainClass=io.linuxaio.examples.Cat -Dexec.args="--direct README.md"</pre>
  */
 @Command(name = "cat", mixinStandardHelpOptions = true,
         description = "Writes a file to standard output, reading it with Linux AIO (several reads in flight, in order).")

@@ -43,7 +43,7 @@ import static java.nio.file.StandardOpenOption.WRITE;
  * {@code --direct} copies with O_DIRECT (the tail past the last aligned block goes through the page cache),
  * {@code --verify} reads both files back and compares them.
  *
- * <pre>mvn -q -pl aio-examples -am compile exec:java -Dexec.mainClass=io.linuxaio.examples.Copy -Dexec.args="--direct --verify big.iso /tmp/big.iso"</pre>
+ * <pre>mvn -q -pl aio-examples -am package -DskipTests exec:java -Dexec.mainClass=io.linuxaio.examples.Copy -Dexec.args="--direct --verify big.iso /tmp/big.iso"</pre>
  */
 @Command(name = "copy", mixinStandardHelpOptions = true,
         description = "Copies SRC to DST with Linux AIO, several blocks in flight, then reports MiB/s and the library's counters.")

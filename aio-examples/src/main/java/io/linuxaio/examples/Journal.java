@@ -68,7 +68,7 @@ import java.util.zip.CRC32C;
  * each padded to a multiple of 8; the CRC32C covers the length, the sequence number and the payload.
  * A zero length at a multiple of {@code block} ends the log; elsewhere it is the padding of a batch.
  *
- * <pre>mvn -q -pl aio-examples -am compile exec:java -Dexec.mainClass=io.linuxaio.examples.Journal -Dexec.args="--producers 8 --records 200000"</pre>
+ * <pre>mvn -q -pl aio-examples -am package -DskipTests exec:java -Dexec.mainClass=io.linuxaio.examples.Journal -Dexec.args="--producers 8 --records 200000"</pre>
  */
 @Command(name = "journal", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"An append-only log with group commit over Linux AIO: producer threads append framed records "

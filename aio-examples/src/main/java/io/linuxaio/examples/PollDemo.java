@@ -26,7 +26,7 @@ import static io.linuxaio.abi.AioAbi.POLLOUT;
  * {@code IOCB_CMD_POLL} (Linux 4.19+): readiness of a pipe, a socket and an eventfd as futures of an AIO
  * context, next to its file I/O; then a poll cancelled in the kernel with {@code future.cancel(true)}.
  *
- * <pre>mvn -q -pl aio-examples -am compile exec:java -Dexec.mainClass=io.linuxaio.examples.PollDemo</pre>
+ * <pre>mvn -q -pl aio-examples -am package -DskipTests exec:java -Dexec.mainClass=io.linuxaio.examples.PollDemo</pre>
  */
 @Command(name = "poll", mixinStandardHelpOptions = true,
         description = "Waits on a pipe, a socket pair and an eventfd with IOCB_CMD_POLL, makes each ready, then cancels a poll.")

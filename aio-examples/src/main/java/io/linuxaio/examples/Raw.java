@@ -32,7 +32,7 @@ import java.util.concurrent.Callable;
  * io_submit(2), io_getevents(2), then a second read reaped from the kernel's completion ring in user
  * space, and io_destroy(2).
  *
- * <pre>mvn -q -pl aio-examples -am compile exec:java -Dexec.mainClass=io.linuxaio.examples.Raw -Dexec.args="--text 'hello, kernel'"</pre>
+ * <pre>mvn -q -pl aio-examples -am package -DskipTests exec:java -Dexec.mainClass=io.linuxaio.examples.Raw -Dexec.args="--text 'hello, kernel'"</pre>
  */
 @Command(name = "raw", mixinStandardHelpOptions = true,
         description = "Reads a temporary file with the raw Linux AIO system calls and prints every step.")

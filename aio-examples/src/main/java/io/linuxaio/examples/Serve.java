@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * A static file server on Netty epoll loops that never blocks them: files are opened on a blocking pool
  * and read through Linux AIO, then streamed with bounded read-ahead.
  *
- * <pre>mvn -q -pl aio-examples -am compile exec:java -Dexec.mainClass=io.linuxaio.examples.Serve -Dexec.args="/var/www --port 8080"</pre>
+ * <pre>mvn -q -pl aio-examples -am package -DskipTests exec:java -Dexec.mainClass=io.linuxaio.examples.Serve -Dexec.args="/var/www --port 8080"</pre>
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serves a directory over HTTP/1.1 (GET, HEAD, ranges, ETag) with Linux AIO on Netty epoll loops.")

@@ -44,7 +44,7 @@ import static java.nio.file.StandardOpenOption.WRITE;
  * at iodepth 32 and verifies every byte, then does the same reads through {@code FileChannel} on 32
  * threads, and prints IOPS, MiB/s and p99 latency of both, with the library's metrics.
  *
- * <pre>mvn -q -pl aio-examples -am compile exec:java -Dexec.args="--size-mib 256 --seconds 5"</pre>
+ * <pre>mvn -q -pl aio-examples -am package -DskipTests exec:java -Dexec.args="--size-mib 256 --seconds 5"</pre>
  *
  * <p>The reads chain on the event loop: each completion (on the loop thread) checks its block and starts
  * the next read, so {@code iodepth} reads are always in flight and every {@code io_submit} carries the
