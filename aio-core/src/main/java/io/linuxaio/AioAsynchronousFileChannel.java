@@ -170,11 +170,16 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
     public <A> void lock(long position, long size, boolean shared, A attachment,
                          CompletionHandler<FileLock, ? super A> handler) {
         Objects.requireNonNull(handler, "handler");
-        lockAsync(position, size, shared).whenComplete((l, t) -> {
+        callHandler(lockAsync(position, size, shared), attachment, handler);
+    }
+
+    /** Calls {@code handler} when {@code future} completes, as the JDK's channels do. */
+    private static <V, A> void callHandler(CompletableFuture<V> future, A attachment, CompletionHandler<V, ? super A> handler) {
+        future.whenComplete((v, t) -> {
             if (t != null) {
                 handler.failed(unwrap(t), attachment);
             } else {
-                handler.completed(l, attachment);
+                handler.completed(v, attachment);
             }
         });
     }
@@ -269,13 +274,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
     @Override
     public <A> void read(ByteBuffer dst, long position, A attachment, CompletionHandler<Integer, ? super A> handler) {
         Objects.requireNonNull(handler, "handler");
-        read(dst, position).whenComplete((n, t) -> {
-            if (t != null) {
-                handler.failed(unwrap(t), attachment);
-            } else {
-                handler.completed(n, attachment);
-            }
-        });
+        callHandler(read(dst, position), attachment, handler);
     }
 
     @Override
@@ -300,13 +299,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
     @Override
     public <A> void write(ByteBuffer src, long position, A attachment, CompletionHandler<Integer, ? super A> handler) {
         Objects.requireNonNull(handler, "handler");
-        write(src, position).whenComplete((n, t) -> {
-            if (t != null) {
-                handler.failed(unwrap(t), attachment);
-            } else {
-                handler.completed(n, attachment);
-            }
-        });
+        callHandler(write(src, position), attachment, handler);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.linuxaio.examples;
 
+import static io.linuxaio.examples.ExampleSupport.await;
+
 import io.linuxaio.AioContext;
 import io.linuxaio.AioFile;
 import io.linuxaio.AioOpenOption;
@@ -50,7 +52,7 @@ public final class Cat implements Callable<Integer> {
     @Option(names = "--iodepth", defaultValue = "4", description = "reads in flight (default: ${DEFAULT-VALUE})")
     int iodepth;
 
-    @Option(names = "--block-size", defaultValue = "128K", converter = Size.class,
+    @Option(names = "--block-size", defaultValue = "128K", converter = ExampleSupport.Size.class,
             description = "bytes per read: 4096, 64K, 1M... (default: ${DEFAULT-VALUE})")
     int blockSize;
 
@@ -165,31 +167,6 @@ public final class Cat implements Callable<Integer> {
         return in.readAsync(position, buf);
     }
 
-    /** The future's value, or the {@link IOException} it failed with. */
-    private static int await(CompletableFuture<Integer> future) throws IOException {
-        try {
-            return future.join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            throw e;
-        }
-    }
-
-    /** Sizes such as 4096, 128K or 1M (binary units). */
-    static final class Size implements CommandLine.ITypeConverter<Integer> {
-        @Override
-        public Integer convert(String value) {
-            String v = value.trim().toUpperCase(Locale.ROOT);
-            int shift = v.endsWith("K") ? 10 : v.endsWith("M") ? 20 : 0;
-            long bytes = Long.parseLong(shift == 0 ? v : v.substring(0, v.length() - 1)) << shift;
-            if (bytes < 1 || bytes > 1 << 30) {
-                throw new CommandLine.TypeConversionException("'" + value + "' is not a size from 1 to 1024M");
-            }
-            return (int) bytes;
-        }
-    }
 
     public static void main(String[] args) {
         int code = new CommandLine(new Cat()).execute(args);
