@@ -29,6 +29,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * availability and features, and the completion ring read from user space.
  */
 @ExtendWith(AioNrExtension.class)
+@ExtendWith(io.linuxaio.LeakCheck.class)
 class ContextTest {
 
     @TempDir

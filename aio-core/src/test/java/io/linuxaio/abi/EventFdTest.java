@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code eventfd(2)} through {@link EventFd}. */
 @ExtendWith(AioNrExtension.class)
+@ExtendWith(io.linuxaio.LeakCheck.class)
 class EventFdTest {
 
     @Test

@@ -28,6 +28,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * opcode, the flags, and the errors {@code io_submit} and {@code io_event.res} report.
  */
 @ExtendWith(AioNrExtension.class)
+@ExtendWith(io.linuxaio.LeakCheck.class)
 class IoTest {
 
     @TempDir

@@ -22,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * message of an {@link ErrnoException}.
  */
 @ExtendWith(AioNrExtension.class)
+@ExtendWith(io.linuxaio.LeakCheck.class)
 class LayoutTest {
 
     @Test

@@ -17,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The C library calls of {@link LibC} and the errno names of {@link Errno}. */
 @ExtendWith(AioNrExtension.class)
+@ExtendWith(io.linuxaio.LeakCheck.class)
 class LibCTest {
 
     @TempDir
