@@ -74,7 +74,10 @@ class AioFileTransferTest {
                     public void channelActive(ChannelHandlerContext ctx) throws Exception {
                         AioFile f = aio.context(ctx.channel().eventLoop()).open(file);
                         CompletableFuture<Long> sent = onActive.apply(ctx.channel(), f);
-                        sent.whenComplete((n, t) -> f.close());
+                        sent.whenComplete((n, t) -> {
+                            f.close();
+                            ctx.channel().close(); // a server ends the connection with the transfer
+                        });
                         started.complete(sent);
                     }
                 }).bind("127.0.0.1", 0).sync().channel();
