@@ -1866,24 +1866,8 @@ class SoakTest {
         return proc.exitValue();
     }
 
-    /** The targets of this process's descriptors, jar files, /proc and devices excluded (as LeakCheck does). */
+    /** The targets of this process's descriptors, jar files, /proc and devices excluded. */
     static List<String> openDescriptors() {
-        List<String> out = new ArrayList<>();
-        try (var s = Files.list(Path.of("/proc/self/fd"))) {
-            for (Path p : (Iterable<Path>) s::iterator) {
-                try {
-                    String target = Files.readSymbolicLink(p).toString();
-                    if (!target.endsWith(".jar") && !target.startsWith("/proc/") && !target.startsWith("/dev/")) {
-                        out.add(target);
-                    }
-                } catch (IOException ignored) {
-                    // the descriptor of the listing itself, closed by now
-                }
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        out.sort(null);
-        return out;
+        return io.linuxaio.testing.LeakCheck.openDescriptors();
     }
 }
