@@ -13,7 +13,6 @@ module io.linuxaio.benchmarks {
     requires HdrHistogram;
     requires jmh.core;
     requires jdk.unsupported;
-    requires jdk.management;
     requires java.management;
 
     exports io.linuxaio.benchmarks;

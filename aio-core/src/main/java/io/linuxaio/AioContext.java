@@ -1406,36 +1406,6 @@ public final class AioContext implements AutoCloseable {
         }
     }
 
-    /**
-     * Runs {@code call} (a blocking system call with no asynchronous form) on the fallback pool and
-     * completes {@code future} on the owner thread with its result or its error. Any thread.
-     */
-    void runBlocking(AioFile file, String op, long position, long length, java.util.function.IntSupplier call,
-                     CompletableFuture<Void> future) {
-        try {
-            FallbackPool.executor().execute(() -> {
-                int r = call.getAsInt();
-                Runnable done = () -> {
-                    file.release();
-                    if (r < 0) {
-                        future.completeExceptionally(new AioIOException(op, file.path() + " (fd " + file.fd() + ")",
-                                position, length, -r, null));
-                    } else {
-                        future.complete(null);
-                    }
-                };
-                try {
-                    executor.execute(done);
-                } catch (RejectedExecutionException e) {
-                    done.run();
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            file.release();
-            future.completeExceptionally(e);
-        }
-    }
-
     // ================================================================== poll cancellation
 
     /** A poll whose cancellation is passed to the kernel. */
@@ -1580,10 +1550,6 @@ public final class AioContext implements AutoCloseable {
         do {
             r = EventFd.read(eventFd, eventFdBuf);
         } while (r == -Errno.EINTR);
-    }
-
-    boolean isTerminated() {
-        return (int) STATE.getVolatile(this) == TERMINATED;
     }
 
     void ensureOpen() throws AioClosedException {

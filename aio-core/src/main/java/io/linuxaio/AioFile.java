@@ -491,13 +491,21 @@ public final class AioFile implements AutoCloseable {
     }
 
     private CompletableFuture<Void> blocking(String op, long position, long length, java.util.function.IntSupplier call) {
-        CompletableFuture<Void> future = new CompletableFuture<>();
         if (!tryAcquire()) {
-            future.completeExceptionally(closed());
-            return future;
+            return CompletableFuture.failedFuture(closed());
         }
-        context.runBlocking(this, op, position, length, call, future);
-        return future;
+        return context.supplyBlocking(() -> {
+            int r;
+            try {
+                r = call.getAsInt();
+            } finally {
+                release(); // the descriptor is not used after the call
+            }
+            if (r < 0) {
+                throw new AioIOException(op, path + " (fd " + fd + ")", position, length, -r, null);
+            }
+            return null;
+        });
     }
 
     /**
