@@ -1,6 +1,6 @@
 package io.linuxaio;
 
-import io.linuxaio.internal.FallbackPool;
+import io.linuxaio.engine.BlockingPool;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -196,7 +196,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
             f.completeExceptionally(new ClosedChannelException());
             return f;
         }
-        FallbackPool.executor().execute(() -> {
+        BlockingPool.executor().execute(() -> {
             try {
                 FileLock inner = lockChannel().lock(position, size, shared);
                 f.complete(new Lock(inner));

@@ -1,12 +1,14 @@
 package io.linuxaio;
 
 import io.linuxaio.abi.AioAbi;
-import io.linuxaio.abi.Errno;
 import io.linuxaio.abi.ErrnoException;
 import io.linuxaio.abi.LibC;
 import io.linuxaio.abi.Statx;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import io.linuxaio.engine.BufferKind;
+import io.linuxaio.engine.FileHandle;
+import io.linuxaio.engine.FileOpener;
+import io.linuxaio.engine.Op;
+import io.linuxaio.engine.RequestChecks;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -14,17 +16,10 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.NonWritableChannelException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A file open for asynchronous I/O through an {@link AioContext}.
@@ -49,126 +44,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class AioFile implements AutoCloseable {
 
-    private static final Logger LOG = LoggerFactory.getLogger(AioFile.class);
-
     private final AioContext context;
-    private final Path path;
-    private final int fd;
-    private final boolean direct;
-    private final boolean readable;
-    private final boolean writable;
-    private final boolean deleteOnClose;
-    private volatile DirectIoAlignment alignment;
-    /** Requests holding the descriptor, times two, plus 1 once closed. */
-    private final AtomicInteger refs = new AtomicInteger();
-    private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
+    private final FileHandle handle;
 
-    /** The filesystem refused RWF_NOWAIT for writes (ext4 buffered): writes go to the pool at once. Owner thread. */
-    boolean nowaitWriteRefused;
-    /** The filesystem refused RWF_NOWAIT for reads. Owner thread. */
-    boolean nowaitReadRefused;
-
-    private AioFile(AioContext context, Path path, int fd, boolean direct, boolean readable, boolean writable,
-                    boolean deleteOnClose) {
+    private AioFile(AioContext context, FileHandle handle) {
         this.context = context;
-        this.path = path;
-        this.fd = fd;
-        this.direct = direct;
-        this.readable = readable;
-        this.writable = writable;
-        this.deleteOnClose = deleteOnClose;
+        this.handle = handle;
     }
 
     static AioFile open(AioContext context, Path path, OpenOption... options) throws IOException {
-        Objects.requireNonNull(path, "path");
-        Objects.requireNonNull(options, "options");
-        boolean read = false;
-        boolean write = false;
-        boolean append = false;
-        int flags = LibC.O_CLOEXEC;
-        boolean direct = false;
-        boolean deleteOnClose = false;
-        for (OpenOption o : options) {
-            Objects.requireNonNull(o, "an open option is null");
-            if (o instanceof StandardOpenOption so) {
-                switch (so) {
-                    case READ -> read = true;
-                    case WRITE -> write = true;
-                    case APPEND -> {
-                        append = true;
-                        write = true;
-                    }
-                    case CREATE -> flags |= LibC.O_CREAT;
-                    case CREATE_NEW -> flags |= LibC.O_CREAT | LibC.O_EXCL;
-                    case TRUNCATE_EXISTING -> flags |= LibC.O_TRUNC;
-                    case DSYNC -> flags |= LibC.O_DSYNC;
-                    case SYNC -> flags |= LibC.O_SYNC;
-                    case DELETE_ON_CLOSE -> deleteOnClose = true;
-                    case SPARSE -> {
-                        // files are sparse unless allocated: nothing to do
-                    }
-                }
-            } else if (o instanceof AioOpenOption ao) {
-                switch (ao) {
-                    case DIRECT -> {
-                        flags |= LibC.O_DIRECT;
-                        direct = true;
-                    }
-                    case DSYNC -> flags |= LibC.O_DSYNC;
-                    case SYNC -> flags |= LibC.O_SYNC;
-                    case NOATIME -> flags |= LibC.O_NOATIME;
-                }
-            } else if (o == LinkOption.NOFOLLOW_LINKS) {
-                flags |= LibC.O_NOFOLLOW;
-            } else {
-                throw new UnsupportedOperationException("open option " + o + " is not supported; use StandardOpenOption, "
-                        + "AioOpenOption or LinkOption.NOFOLLOW_LINKS");
-            }
-        }
-        if (!write) {
-            read = true;
-            // as FileChannel: CREATE, CREATE_NEW and TRUNCATE_EXISTING are ignored when only reading
-            flags &= ~(LibC.O_CREAT | LibC.O_EXCL | LibC.O_TRUNC);
-        }
-        if (append) {
-            if (read) {
-                throw new IllegalArgumentException("READ and APPEND cannot be combined");
-            }
-            flags |= LibC.O_APPEND;
-        }
-        flags |= read && write ? LibC.O_RDWR : write ? LibC.O_WRONLY : LibC.O_RDONLY;
-
-        int fd;
-        try (Arena arena = Arena.ofConfined()) {
-            fd = LibC.open(LibC.cString(arena, path), flags, 0666);
-        }
-        if (fd < 0) {
-            int errno = -fd;
-            String file = path.toString();
-            switch (errno) {
-                case Errno.ENOENT -> throw new NoSuchFileException(file);
-                case Errno.EEXIST -> throw new FileAlreadyExistsException(file);
-                case Errno.EACCES, Errno.EPERM -> throw (AccessDeniedException) new AccessDeniedException(file, null,
-                        new ErrnoException("open", errno).getMessage()).initCause(new ErrnoException("open", errno, file));
-                default -> throw new ErrnoException("open", errno, file + (direct ? " with O_DIRECT" : ""));
-            }
-        }
-        AioFile file = new AioFile(context, path, fd, direct, read, write, deleteOnClose);
-        try {
-            int mode = file.statx(Statx.STATX_TYPE | Statx.STATX_MODE, s -> Statx.mode(s));
-            if ((mode & Statx.S_IFMT) == Statx.S_IFDIR) {
-                throw new IOException(path + " is a directory: AIO reads and writes need a regular file or a block device");
-            }
-            if (direct) {
-                file.alignment = file.probeAlignment();
-            }
-        } catch (IOException | RuntimeException e) {
-            LibC.close(fd);
-            throw e;
-        }
-        return file;
+        return new AioFile(context, FileOpener.open(path, options));
     }
 
+    
     // ================================================================== reads and writes
 
     /**
@@ -192,7 +80,7 @@ public final class AioFile implements AutoCloseable {
             throw new IllegalArgumentException("cannot read into a read-only ByteBuffer");
         }
         checkReadable();
-        return rw(AioContext.OP_PREAD, AioContext.BUF_BYTE_BUFFER, position, dst.remaining(),
+        return rw(Op.PREAD, BufferKind.BYTE_BUFFER, position, dst.remaining(),
                 dst.isDirect() ? MemorySegment.ofBuffer(dst).address() : -1, dst, rwFlags, ioprio);
     }
 
@@ -205,7 +93,7 @@ public final class AioFile implements AutoCloseable {
     public CompletableFuture<Integer> writeAsync(long position, ByteBuffer src, int rwFlags, int ioprio) {
         Objects.requireNonNull(src, "src");
         checkWritable();
-        return rw(AioContext.OP_PWRITE, AioContext.BUF_BYTE_BUFFER, position, src.remaining(),
+        return rw(Op.PWRITE, BufferKind.BYTE_BUFFER, position, src.remaining(),
                 src.isDirect() ? MemorySegment.ofBuffer(src).address() : -1, src, rwFlags, ioprio);
     }
 
@@ -221,7 +109,7 @@ public final class AioFile implements AutoCloseable {
             throw new IllegalArgumentException("cannot read into a read-only MemorySegment");
         }
         checkReadable();
-        return rw(AioContext.OP_PREAD, AioContext.BUF_SEGMENT, position, checkSegmentSize(dst),
+        return rw(Op.PREAD, BufferKind.SEGMENT, position, RequestChecks.checkSegmentSize(dst),
                 dst.isNative() ? dst.address() : -1, dst, rwFlags, ioprio);
     }
 
@@ -234,7 +122,7 @@ public final class AioFile implements AutoCloseable {
     public CompletableFuture<Integer> writeAsync(long position, MemorySegment src, int rwFlags, int ioprio) {
         Objects.requireNonNull(src, "src");
         checkWritable();
-        return rw(AioContext.OP_PWRITE, AioContext.BUF_SEGMENT, position, checkSegmentSize(src),
+        return rw(Op.PWRITE, BufferKind.SEGMENT, position, RequestChecks.checkSegmentSize(src),
                 src.isNative() ? src.address() : -1, src, rwFlags, ioprio);
     }
 
@@ -248,9 +136,9 @@ public final class AioFile implements AutoCloseable {
 
     /** A scattering read with per-request flags. */
     public CompletableFuture<Integer> readAsync(long position, ByteBuffer[] dsts, int rwFlags, int ioprio) {
-        long total = checkVector(dsts, true);
+        long total = RequestChecks.checkVector(dsts, true);
         checkReadable();
-        return rw(AioContext.OP_PREADV, AioContext.BUF_BYTE_BUFFERS, position, total, -1, dsts.clone(), rwFlags, ioprio);
+        return rw(Op.PREADV, BufferKind.BYTE_BUFFERS, position, total, -1, dsts.clone(), rwFlags, ioprio);
     }
 
     /** A gathering write ({@code IOCB_CMD_PWRITEV}) of the remaining bytes of {@code srcs}, in order. Any thread. */
@@ -260,9 +148,9 @@ public final class AioFile implements AutoCloseable {
 
     /** A gathering write with per-request flags. */
     public CompletableFuture<Integer> writeAsync(long position, ByteBuffer[] srcs, int rwFlags, int ioprio) {
-        long total = checkVector(srcs, false);
+        long total = RequestChecks.checkVector(srcs, false);
         checkWritable();
-        return rw(AioContext.OP_PWRITEV, AioContext.BUF_BYTE_BUFFERS, position, total, -1, srcs.clone(), rwFlags, ioprio);
+        return rw(Op.PWRITEV, BufferKind.BYTE_BUFFERS, position, total, -1, srcs.clone(), rwFlags, ioprio);
     }
 
     /**
@@ -284,7 +172,7 @@ public final class AioFile implements AutoCloseable {
     }
 
     private <T> T await(CompletableFuture<T> f) throws IOException {
-        if (context.executor().inExecutorThread()) {
+        if (context.inOwnerThread()) {
             throw new IllegalStateException("a blocking read or write on the owner thread of " + context
                     + " would wait for itself; use readAsync/writeAsync there");
         }
@@ -307,127 +195,52 @@ public final class AioFile implements AutoCloseable {
      * wait for their futures first. Any thread; completes on the owner.
      */
     public CompletableFuture<Void> fsync() {
-        return sync(AioContext.OP_FSYNC);
+        return sync(Op.FSYNC);
     }
 
     /** {@code IOCB_CMD_FDSYNC}: data (and the metadata needed to read it) durable; as {@link #fsync()}. */
     public CompletableFuture<Void> fdatasync() {
-        return sync(AioContext.OP_FDSYNC);
+        return sync(Op.FDSYNC);
     }
 
-    private CompletableFuture<Void> sync(byte op) {
+    private CompletableFuture<Void> sync(Op op) {
         CompletableFuture<Void> future = new CompletableFuture<>();
-        if (!tryAcquire()) {
-            future.completeExceptionally(closed());
+        if (!handle.tryAcquire()) {
+            future.completeExceptionally(handle.closed());
             return future;
         }
-        context.submit(this, fd, op, AioContext.BUF_NONE, -1, -1, 0, null, 0, 0, future);
+        context.engine().submit(handle, op, BufferKind.NONE, -1, -1, 0, null, 0, 0, future);
         return future;
     }
 
-    private CompletableFuture<Integer> rw(byte op, byte bufKind, long position, long length, long address,
+    private CompletableFuture<Integer> rw(Op op, BufferKind kind, long position, long length, long address,
                                           Object buffer, int rwFlags, int ioprio) {
-        if (position < 0) {
-            throw new IllegalArgumentException("position " + position + " is negative");
-        }
-        if (length > Long.MAX_VALUE - position) {
-            throw new IllegalArgumentException("position " + position + " + length " + length + " overflows");
-        }
-        if ((rwFlags & ~AioAbi.RWF_SUPPORTED) != 0) {
-            throw new IllegalArgumentException("unknown RWF_* bits 0x" + Integer.toHexString(rwFlags & ~AioAbi.RWF_SUPPORTED)
-                    + " in rwFlags 0x" + Integer.toHexString(rwFlags));
-        }
-        if (ioprio < 0 || ioprio > 0xffff) {
-            throw new IllegalArgumentException("ioprio " + ioprio + " is out of range 0..65535");
-        }
-        if (length > AioAbi.MAX_RW_COUNT) {
-            throw new IllegalArgumentException("length " + length + " exceeds the kernel's limit of " + AioAbi.MAX_RW_COUNT
-                    + " bytes per request");
-        }
-        if (direct) {
-            checkAlignment(op, position, length, address, buffer);
+        RequestChecks.checkTransfer(position, length, rwFlags, ioprio);
+        if (handle.isDirect()) {
+            RequestChecks.checkAlignment(handle.alignment(), (op.isRead() ? "read" : "write") + " of " + handle.path(),
+                    position, length, address, buffer);
         }
         CompletableFuture<Integer> future = new CompletableFuture<>();
         if (length == 0) {
             future.complete(0);
             return future;
         }
-        if (!tryAcquire()) {
-            future.completeExceptionally(closed());
+        if (!handle.tryAcquire()) {
+            future.completeExceptionally(handle.closed());
             return future;
         }
-        context.submit(this, fd, op, bufKind, position, length, 0, buffer, rwFlags, ioprio, future);
+        context.engine().submit(handle, op, kind, position, length, 0, buffer, rwFlags, ioprio, future);
         return future;
     }
 
-    private void checkAlignment(byte op, long position, long length, long address, Object buffer) {
-        DirectIoAlignment a = alignment();
-        String what = (op == AioContext.OP_PREAD || op == AioContext.OP_PREADV ? "read" : "write") + " of " + path;
-        if (buffer instanceof ByteBuffer[] bbs) {
-            for (int i = 0; i < bbs.length; i++) {
-                ByteBuffer bb = bbs[i];
-                if (bb.isDirect() && !a.isAddressAligned(MemorySegment.ofBuffer(bb).address())) {
-                    throw new IllegalArgumentException("O_DIRECT " + what + ": buffer " + i + "'s address 0x"
-                            + Long.toHexString(MemorySegment.ofBuffer(bb).address()) + " is not a multiple of the memory alignment "
-                            + a.memoryAlignment() + " (" + a.source() + ")");
-                }
-                if (!a.isOffsetAligned(bb.remaining())) {
-                    throw new IllegalArgumentException("O_DIRECT " + what + ": buffer " + i + "'s length " + bb.remaining()
-                            + " is not a multiple of the offset alignment " + a.offsetAlignment() + " (" + a.source() + ")");
-                }
-            }
-        }
-        if (!a.isOffsetAligned(position)) {
-            throw new IllegalArgumentException("O_DIRECT " + what + ": position " + position
-                    + " is not a multiple of the file's offset alignment " + a.offsetAlignment() + " (" + a.source() + ")");
-        }
-        if (!a.isOffsetAligned(length)) {
-            throw new IllegalArgumentException("O_DIRECT " + what + ": length " + length
-                    + " is not a multiple of the file's offset alignment " + a.offsetAlignment() + " (" + a.source() + ")");
-        }
-        if (address >= 0 && !a.isAddressAligned(address)) {
-            throw new IllegalArgumentException("O_DIRECT " + what + ": buffer address 0x" + Long.toHexString(address)
-                    + " is not a multiple of the memory alignment " + a.memoryAlignment() + " (" + a.source()
-                    + "); allocate with AioFile.allocateAligned or AlignedBuffers");
-        }
-    }
-
-    private static long checkSegmentSize(MemorySegment seg) {
-        if (seg.byteSize() > AioAbi.MAX_RW_COUNT) {
-            throw new IllegalArgumentException("segment of " + seg.byteSize() + " bytes exceeds the kernel's limit of "
-                    + AioAbi.MAX_RW_COUNT + " bytes per request; split it");
-        }
-        return seg.byteSize();
-    }
-
-    private static long checkVector(ByteBuffer[] bufs, boolean read) {
-        Objects.requireNonNull(bufs, read ? "dsts" : "srcs");
-        if (bufs.length == 0) {
-            throw new IllegalArgumentException("the buffer array is empty");
-        }
-        if (bufs.length > AioAbi.UIO_MAXIOV) {
-            throw new IllegalArgumentException(bufs.length + " buffers exceed the kernel's limit of " + AioAbi.UIO_MAXIOV
-                    + " iovecs per request");
-        }
-        long total = 0;
-        for (int i = 0; i < bufs.length; i++) {
-            ByteBuffer bb = Objects.requireNonNull(bufs[i], "buffer " + i + " is null");
-            if (read && bb.isReadOnly()) {
-                throw new IllegalArgumentException("buffer " + i + " is read-only: cannot read into it");
-            }
-            total += bb.remaining();
-        }
-        return total;
-    }
-
     private void checkReadable() {
-        if (!readable) {
+        if (!handle.isReadable()) {
             throw new NonReadableChannelException();
         }
     }
 
     private void checkWritable() {
-        if (!writable) {
+        if (!handle.isWritable()) {
             throw new NonWritableChannelException();
         }
     }
@@ -470,7 +283,7 @@ public final class AioFile implements AutoCloseable {
             throw new IllegalArgumentException("size " + size + " is negative");
         }
         checkWritable();
-        return blocking("ftruncate", size, -1, () -> LibC.ftruncate(fd, size));
+        return blocking("ftruncate", size, -1, () -> LibC.ftruncate(handle.fd(), size));
     }
 
     /**
@@ -487,22 +300,22 @@ public final class AioFile implements AutoCloseable {
                     + ": position must be >= 0 and length > 0");
         }
         checkWritable();
-        return blocking("fallocate", position, length, () -> LibC.fallocate(fd, 0, position, length));
+        return blocking("fallocate", position, length, () -> LibC.fallocate(handle.fd(), 0, position, length));
     }
 
     private CompletableFuture<Void> blocking(String op, long position, long length, java.util.function.IntSupplier call) {
-        if (!tryAcquire()) {
-            return CompletableFuture.failedFuture(closed());
+        if (!handle.tryAcquire()) {
+            return CompletableFuture.failedFuture(handle.closed());
         }
         return context.supplyBlocking(() -> {
             int r;
             try {
                 r = call.getAsInt();
             } finally {
-                release(); // the descriptor is not used after the call
+                handle.release(); // the descriptor is not used after the call
             }
             if (r < 0) {
-                throw new AioIOException(op, path + " (fd " + fd + ")", position, length, -r, null);
+                throw new AioIOException(op, handle.path() + " (fd " + handle.fd() + ")", position, length, -r, null);
             }
             return null;
         });
@@ -513,16 +326,7 @@ public final class AioFile implements AutoCloseable {
      * {@code statx(STATX_DIOALIGN)}, else the logical block size of the device. Any thread.
      */
     public DirectIoAlignment alignment() {
-        DirectIoAlignment a = alignment;
-        if (a == null) {
-            try {
-                a = probeAlignment();
-            } catch (IOException e) {
-                throw new IllegalStateException("cannot read the direct I/O alignment of " + path, e);
-            }
-            alignment = a;
-        }
-        return a;
+        return handle.alignment();
     }
 
     /** A direct buffer of {@code capacity} bytes aligned for this file's {@code O_DIRECT} I/O. Any thread. */
@@ -530,66 +334,19 @@ public final class AioFile implements AutoCloseable {
         return AlignedBuffers.allocate(capacity, alignment().memoryAlignment());
     }
 
-    private DirectIoAlignment probeAlignment() throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment stx = arena.allocate(Statx.LAYOUT);
-            int r = LibC.fstatx(fd, Statx.STATX_DIOALIGN | Statx.STATX_TYPE | Statx.STATX_MODE, stx);
-            int blockSize = Math.max(1, Statx.blksize(stx));
-            if (r < 0) {
-                throw new ErrnoException("statx", -r, path.toString());
-            }
-            if ((Statx.mask(stx) & Statx.STATX_DIOALIGN) != 0 && Statx.dioOffsetAlign(stx) > 0) {
-                return new DirectIoAlignment(Statx.dioMemAlign(stx), Statx.dioOffsetAlign(stx), "statx(STATX_DIOALIGN)",
-                        blockSize);
-            }
-            if ((Statx.mask(stx) & Statx.STATX_DIOALIGN) != 0 && direct) {
-                throw new IOException(path + " does not support O_DIRECT (statx reports no direct I/O alignment)");
-            }
-            int logical;
-            String source;
-            if ((Statx.mode(stx) & Statx.S_IFMT) == Statx.S_IFBLK) {
-                MemorySegment size = arena.allocate(java.lang.foreign.ValueLayout.JAVA_INT);
-                ErrnoException.check("ioctl(BLKSSZGET)", LibC.ioctl(fd, LibC.BLKSSZGET, size));
-                logical = size.get(java.lang.foreign.ValueLayout.JAVA_INT, 0);
-                source = "BLKSSZGET";
-            } else {
-                logical = sysfsLogicalBlockSize(Statx.devMajor(stx), Statx.devMinor(stx));
-                source = "sysfs logical_block_size";
-                if (logical <= 0) {
-                    logical = 4096;
-                    source = "assumed: the kernel reports no alignment";
-                    LOG.warn("{}: no direct I/O alignment from statx or sysfs; assuming 4096", path);
-                }
-            }
-            return new DirectIoAlignment(logical, logical, source, Math.max(blockSize, logical));
-        }
-    }
-
-    private static int sysfsLogicalBlockSize(int major, int minor) {
-        Path dev = Path.of("/sys/dev/block/" + major + ":" + minor);
-        for (Path p : new Path[] {dev.resolve("queue/logical_block_size"), dev.resolve("../queue/logical_block_size")}) {
-            try {
-                return Integer.parseInt(Files.readString(p).trim());
-            } catch (IOException | RuntimeException ignored) {
-                // not a whole disk, or no such device: try the next
-            }
-        }
-        return -1;
-    }
-
     private <T> T statx(int mask, java.util.function.Function<MemorySegment, T> get) throws IOException {
-        if (!tryAcquire()) {
-            throw closed();
+        if (!handle.tryAcquire()) {
+            throw handle.closed();
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment stx = arena.allocate(Statx.LAYOUT);
-            int r = LibC.fstatx(fd, mask, stx);
+            int r = LibC.fstatx(handle.fd(), mask, stx);
             if (r < 0) {
-                throw new ErrnoException("statx", -r, path.toString());
+                throw new ErrnoException("statx", -r, handle.path().toString());
             }
             return get.apply(stx);
         } finally {
-            release();
+            handle.release();
         }
     }
 
@@ -597,12 +354,12 @@ public final class AioFile implements AutoCloseable {
 
     /** The path the file was opened with. Any thread. */
     public Path path() {
-        return path;
+        return handle.path();
     }
 
     /** The file descriptor (valid until {@link #closeFuture()} completes). Any thread. */
     public int fd() {
-        return fd;
+        return handle.fd();
     }
 
     /** The context whose owner thread completes this file's futures. Any thread. */
@@ -612,17 +369,17 @@ public final class AioFile implements AutoCloseable {
 
     /** Whether the file was opened with {@link AioOpenOption#DIRECT}. Any thread. */
     public boolean isDirect() {
-        return direct;
+        return handle.isDirect();
     }
 
     /** Whether the file accepts requests (not closed). Any thread. */
     public boolean isOpen() {
-        return (refs.get() & 1) == 0;
+        return handle.isOpen();
     }
 
     /** Completes when the descriptor has been closed. Any thread. */
     public CompletableFuture<Void> closeFuture() {
-        return closeFuture;
+        return handle.closeFuture();
     }
 
     /**
@@ -631,60 +388,11 @@ public final class AioFile implements AutoCloseable {
      */
     @Override
     public void close() {
-        for (;;) {
-            int s = refs.get();
-            if ((s & 1) != 0) {
-                return;
-            }
-            if (refs.compareAndSet(s, s | 1)) {
-                if (s == 0) {
-                    closeDescriptor();
-                }
-                return;
-            }
-        }
-    }
-
-    boolean tryAcquire() {
-        for (;;) {
-            int s = refs.get();
-            if ((s & 1) != 0) {
-                return false;
-            }
-            if (refs.compareAndSet(s, s + 2)) {
-                return true;
-            }
-        }
-    }
-
-    void release() {
-        if (refs.addAndGet(-2) == 1) {
-            closeDescriptor();
-        }
-    }
-
-    private void closeDescriptor() {
-        int r = LibC.close(fd);
-        if (deleteOnClose) {
-            try {
-                Files.deleteIfExists(path);
-            } catch (IOException e) {
-                LOG.warn("cannot delete {} on close", path, e);
-            }
-        }
-        if (r < 0) {
-            closeFuture.completeExceptionally(new ErrnoException("close", -r, path.toString()));
-        } else {
-            closeFuture.complete(null);
-        }
-    }
-
-    private AioClosedException closed() {
-        return new AioClosedException(path + " is closed");
+        handle.close();
     }
 
     @Override
     public String toString() {
-        return "AioFile[" + path + ", fd=" + fd + (direct ? ", O_DIRECT" : "") + "]";
+        return handle.toString();
     }
 }

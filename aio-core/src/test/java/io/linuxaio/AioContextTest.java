@@ -74,7 +74,7 @@ class AioContextTest {
         try (AioContext ctx = AioContext.builder().queueDepth(2).maxQueued(3).build(); AioFile f = ctx.open(p)) {
             // submitted on the owner thread in one task, so nothing completes in between
             CompletableFuture<List<CompletableFuture<Integer>>> all = new CompletableFuture<>();
-            ctx.executor().execute(() -> {
+            ctx.ownerExecutor().execute(() -> {
                 List<CompletableFuture<Integer>> fs = new ArrayList<>();
                 for (int i = 0; i < 7; i++) {
                     fs.add(f.readAsync(0, ByteBuffer.allocateDirect(16)));
@@ -137,13 +137,13 @@ class AioContextTest {
         Path p = TestData.file(dir, "owner", new byte[100]);
         try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p)) {
             AtomicReference<Thread> owner = new AtomicReference<>();
-            ctx.executor().execute(() -> owner.set(Thread.currentThread()));
+            ctx.ownerExecutor().execute(() -> owner.set(Thread.currentThread()));
             // a request made off the owner thread completes on the owner thread
             AtomicReference<Thread> completedOn = new AtomicReference<>();
             CompletableFuture<Integer> read = f.readAsync(0, ByteBuffer.allocateDirect(10));
             CompletableFuture<Thread> where = new CompletableFuture<>();
             // attached on the owner before the task that can complete it: it runs where the completion happens
-            ctx.executor().execute(() -> read.whenComplete((r, t) -> where.complete(Thread.currentThread())));
+            ctx.ownerExecutor().execute(() -> read.whenComplete((r, t) -> where.complete(Thread.currentThread())));
             completedOn.set(await(where));
             assertEquals(10, await(read));
             assertSame(owner.get(), completedOn.get());
@@ -227,10 +227,10 @@ class AioContextTest {
             ByteBuffer b = ByteBuffer.allocateDirect(data.length);
             long[] submitNanos = new long[1];
             CompletableFuture<CompletableFuture<Integer>> started = new CompletableFuture<>();
-            ctx.executor().execute(() -> {
+            ctx.ownerExecutor().execute(() -> {
                 long t0 = System.nanoTime();
                 CompletableFuture<Integer> read = f.readAsync(0, b);
-                ctx.flush(); // the io_submit happens here, on the owner thread
+                ctx.engine().flush(); // the io_submit happens here, on the owner thread
                 submitNanos[0] = System.nanoTime() - t0;
                 started.complete(read);
             });
@@ -333,10 +333,10 @@ class AioContextTest {
             java.lang.foreign.MemorySegment buf = arena.allocate(8);
             io.linuxaio.abi.Iocb.prepPread(iocb, f.fd(), buf, 8, 0);
             io.linuxaio.abi.Iocb.aioData(iocb, (0x7fffffffL << 32));
-            io.linuxaio.abi.Iocb.setEventFd(iocb, ctx.eventFd());
+            io.linuxaio.abi.Iocb.setEventFd(iocb, ctx.engine().eventFd());
             java.lang.foreign.MemorySegment pp = arena.allocate(java.lang.foreign.ValueLayout.ADDRESS);
             pp.set(java.lang.foreign.ValueLayout.ADDRESS, 0, iocb);
-            assertEquals(1, io.linuxaio.abi.LinuxAio.ioSubmit(ctx.kernelContext(), 1, pp));
+            assertEquals(1, io.linuxaio.abi.LinuxAio.ioSubmit(ctx.engine().kernelContext(), 1, pp));
             // meanwhile real requests use slot 0 and 1 and get their own bytes
             for (int i = 0; i < 1000 && ctx.metrics().staleCompletions() == 0; i++) {
                 ByteBuffer b = ByteBuffer.allocateDirect(8);
@@ -354,7 +354,7 @@ class AioContextTest {
         try (AioContext ctx = AioContext.builder().queueDepth(2).build(); AioFile f = ctx.open(p)) {
             java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
             CompletableFuture<List<CompletableFuture<Integer>>> queued = new CompletableFuture<>();
-            ctx.executor().execute(() -> {
+            ctx.ownerExecutor().execute(() -> {
                 // two chains hold both slots and re-issue from their completions, on the owner thread
                 for (int c = 0; c < 2; c++) {
                     chain(f, stop);

@@ -245,7 +245,7 @@ class AsynchronousFileChannelConformanceTest {
             }
             // on the owner thread a blocking call would wait for itself
             CompletableFuture<Throwable> onOwner = new CompletableFuture<>();
-            ctx.executor().execute(() -> {
+            ctx.ownerExecutor().execute(() -> {
                 try {
                     f.read(0, ByteBuffer.allocateDirect(1));
                     onOwner.complete(null);

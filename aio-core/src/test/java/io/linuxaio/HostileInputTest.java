@@ -304,7 +304,7 @@ class HostileInputTest {
     private static int waitIdle() throws Exception {
         // a cancelled or completed request gives its slot back on the owner: look from the owner
         CompletableFuture<Long> inFlight = new CompletableFuture<>();
-        ctx.executor().execute(() -> inFlight.complete(ctx.metrics().inFlight()));
+        ctx.ownerExecutor().execute(() -> inFlight.complete(ctx.metrics().inFlight()));
         return (int) (long) inFlight.get(30, TimeUnit.SECONDS);
     }
 }

@@ -432,7 +432,7 @@ class RealFaultsTest {
             }
             // task 1 on the owner: the reads, handed to the kernel in one io_submit when the task ends
             CompletableFuture<List<CompletableFuture<Integer>>> issued = new CompletableFuture<>();
-            ctx.executor().execute(() -> {
+            ctx.ownerExecutor().execute(() -> {
                 List<CompletableFuture<Integer>> fs = new ArrayList<>();
                 for (int i = 0; i < n; i++) {
                     fs.add(f.readAsync((long) i * len, bufs.get(i)));
@@ -444,7 +444,7 @@ class RealFaultsTest {
             record AtClose(int pending, boolean closeDone, boolean fdStillOurs, Throwable refused) {
             }
             CompletableFuture<AtClose> atClose = new CompletableFuture<>();
-            ctx.executor().execute(() -> {
+            ctx.ownerExecutor().execute(() -> {
                 int pending = (int) reads.stream().filter(r -> !r.isDone()).count();
                 f.close();
                 boolean closeDone = f.closeFuture().isDone();
@@ -541,7 +541,7 @@ class RealFaultsTest {
         int[] pipe = LibC.pipe(LibC.O_CLOEXEC);
         try {
             AioContext ctx = AioContext.builder().queueDepth(depth).name("ctx-close").build();
-            long kernelCtx = ctx.kernelContext();
+            long kernelCtx = ctx.engine().kernelContext();
             assertTrue(ringMapped(kernelCtx), "the kernel's ring of " + ctx + " is not in /proc/self/maps");
             int n = size / len; // 512: more than the depth, so some wait for a slot
             List<ByteBuffer> bufs = new ArrayList<>();
@@ -639,7 +639,7 @@ class RealFaultsTest {
                     bufs.add(f.allocateAligned(len));
                 }
                 CompletableFuture<List<CompletableFuture<Integer>>> issued = new CompletableFuture<>();
-                ctx.executor().execute(() -> {
+                ctx.ownerExecutor().execute(() -> {
                     List<CompletableFuture<Integer>> fs = new ArrayList<>();
                     for (int i = 0; i < n; i++) {
                         fs.add(f.readAsync((long) i * len, bufs.get(i)));
@@ -652,7 +652,7 @@ class RealFaultsTest {
                     assertArrayEquals(Arrays.copyOfRange(data, i * len, (i + 1) * len), bytes(bufs.get(i).flip()));
                 }
                 CompletableFuture<AioMetrics> m = new CompletableFuture<>();
-                ctx.executor().execute(() -> m.complete(ctx.metrics())); // read on the owner: no lag
+                ctx.ownerExecutor().execute(() -> m.complete(ctx.metrics())); // read on the owner: no lag
                 AioMetrics metrics = await(m);
                 assertTrue(metrics.ringFullWaits() > 0, metrics.toString());
                 assertEquals(n, metrics.completed(), metrics.toString());

@@ -2,7 +2,9 @@ package io.linuxaio;
 
 import io.linuxaio.abi.AioAbi;
 import io.linuxaio.abi.LibC;
-import io.linuxaio.internal.FallbackPool;
+import io.linuxaio.engine.BlockingPool;
+import io.linuxaio.spi.AioDriver;
+import io.linuxaio.spi.ManualOwner;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -17,10 +19,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static io.linuxaio.TestData.await;
 import static io.linuxaio.TestData.failure;
@@ -41,19 +40,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TeardownTest {
 
     /** A single-thread owner whose tasks the test schedules, like an event loop. */
-    static final class Owner implements AioExecutor {
-        final LinkedBlockingQueue<Runnable> queue = new LinkedBlockingQueue<>();
+    static final class Owner {
+        final ManualOwner owner = new ManualOwner();
         final Thread thread;
-        final AtomicInteger terminating = new AtomicInteger();
-        volatile boolean shut;
+        final java.util.Map<AioContext, AioDriver> drivers = new java.util.concurrent.ConcurrentHashMap<>();
 
         Owner() {
+            CountDownLatch bound = new CountDownLatch(1);
             thread = new Thread(() -> {
-                for (;;) {
+                owner.bindToCurrentThread();
+                bound.countDown();
+                while (!owner.isShutDown()) {
+                    owner.awaitTasks(1, TimeUnit.SECONDS);
                     try {
-                        queue.take().run();
-                    } catch (InterruptedException e) {
-                        return;
+                        owner.runTasks();
                     } catch (Throwable t) {
                         // a test asserts on futures, not on the owner's health
                     }
@@ -61,29 +61,31 @@ class TeardownTest {
             }, "test-owner");
             thread.setDaemon(true);
             thread.start();
-        }
-
-        @Override
-        public boolean inExecutorThread() {
-            return Thread.currentThread() == thread;
-        }
-
-        @Override
-        public void execute(Runnable task) {
-            if (shut) {
-                throw new RejectedExecutionException("owner shut down");
+            try {
+                bound.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
             }
-            queue.add(task);
         }
 
-        @Override
-        public void terminating(AioContext context) {
-            terminating.incrementAndGet();
+        /** A context owned by this thread. */
+        AioContext context(AioContext.Builder builder) throws java.io.IOException {
+            AioDriver driver = AioDriver.create(builder, owner);
+            drivers.put(driver.context(), driver);
+            return driver.context();
+        }
+
+        AioDriver driver(AioContext ctx) {
+            return drivers.get(ctx);
+        }
+
+        int terminatingCalls() {
+            return owner.terminatingCalls();
         }
 
         <T> T call(Callable<T> c) throws Exception {
             CompletableFuture<T> f = new CompletableFuture<>();
-            execute(() -> {
+            owner.execute(() -> {
                 try {
                     f.complete(c.call());
                 } catch (Throwable t) {
@@ -94,8 +96,7 @@ class TeardownTest {
         }
 
         void stop() {
-            shut = true;
-            thread.interrupt();
+            owner.shutDown();
         }
     }
 
@@ -118,7 +119,7 @@ class TeardownTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (ctx.metrics().userReapedEvents() < reapedBefore + n && System.nanoTime() < deadline) {
             owner.call(() -> {
-                ctx.processCompletions();
+                owner.driver(ctx).runOwnerTurn();
                 return null;
             });
         }
@@ -130,9 +131,9 @@ class TeardownTest {
         Path p = dir.resolve("w");
         Files.writeString(p, "");
         CountDownLatch gate = new CountDownLatch(1);
-        CountDownLatch parked = new CountDownLatch(FallbackPool.threads());
-        for (int i = 0; i < FallbackPool.threads(); i++) {
-            FallbackPool.executor().execute(() -> {
+        CountDownLatch parked = new CountDownLatch(BlockingPool.threads());
+        for (int i = 0; i < BlockingPool.threads(); i++) {
+            BlockingPool.executor().execute(() -> {
                 parked.countDown();
                 try {
                     gate.await();
@@ -143,7 +144,7 @@ class TeardownTest {
         }
         try {
             assertTrue(parked.await(30, TimeUnit.SECONDS));
-            AioContext ctx = AioContext.builder().queueDepth(4).build(owner);
+            AioContext ctx = owner.context(AioContext.builder().queueDepth(4));
             AioFile f = ctx.open(p, WRITE);
             ByteBuffer src = ByteBuffer.allocateDirect(16).put("WRITTEN-BY-AIO!!".getBytes(StandardCharsets.US_ASCII)).flip();
             CompletableFuture<Integer> write = owner.call(() -> f.writeAsync(0, src));
@@ -151,10 +152,10 @@ class TeardownTest {
             reapWhenPosted(ctx, 0, 1);
             assertEquals(1, ctx.metrics().fallbacks());
             owner.call(() -> {
-                ctx.abandon("the loop shut down");
+                owner.driver(ctx).abandon("the loop shut down");
                 return null;
             });
-            assertEquals(1, owner.terminating.get());
+            assertEquals(1, owner.terminatingCalls());
             assertTrue(ctx.closeFuture().isDone());
             f.close();
             assertFalse(write.isDone(), "the write still runs: its future must wait for it");
@@ -170,7 +171,7 @@ class TeardownTest {
     @Test
     void abandonWithReadsInTheKernelDeliversThemAndTearsDownOnce() throws Exception {
         Path p = TestData.file(dir, "r", TestData.random(1 << 20, 31));
-        AioContext ctx = AioContext.builder().queueDepth(16).build(owner);
+        AioContext ctx = owner.context(AioContext.builder().queueDepth(16));
         AioFile f = ctx.open(p, READ, AioOpenOption.DIRECT);
         int[] pipe = LibC.pipe(LibC.O_CLOEXEC);
         try {
@@ -179,20 +180,20 @@ class TeardownTest {
                 for (int i = 0; i < r.length; i++) {
                     r[i] = f.readAsync(i * 65536L, f.allocateAligned(65536));
                 }
-                ctx.flush(); // in the kernel now
+                ctx.engine().flush(); // in the kernel now
                 return r;
             });
             CompletableFuture<Integer> poll = ctx.poll(pipe[0], AioAbi.POLLIN);
             owner.call(() -> {
-                ctx.abandon("the loop shut down");
-                ctx.abandon("again"); // idempotent
+                owner.driver(ctx).abandon("the loop shut down");
+                owner.driver(ctx).abandon("again"); // idempotent
                 return null;
             });
             for (CompletableFuture<?> r : reads) {
                 assertEquals(65536, await(r), "a read the kernel held completes normally");
             }
             assertInstanceOf(AioAbandonedException.class, failure(poll));
-            assertEquals(1, owner.terminating.get(), "the context was torn down more than once");
+            assertEquals(1, owner.terminatingCalls(), "the context was torn down more than once");
             assertTrue(ctx.closeFuture().isDone());
             f.close();
             await(f.closeFuture());
@@ -236,7 +237,7 @@ class TeardownTest {
     @Test
     void aBufferBrokenWhileTheKernelOwnedItFailsOnlyItsOwnRequest() throws Exception {
         Path p = TestData.file(dir, "b", new byte[8192]);
-        AioContext ctx = AioContext.builder().queueDepth(4).build(owner);
+        AioContext ctx = owner.context(AioContext.builder().queueDepth(4));
         AioFile f = ctx.open(p, READ, AioOpenOption.DIRECT);
         ByteBuffer b1 = f.allocateAligned(4096);
         ByteBuffer b2 = f.allocateAligned(4096);

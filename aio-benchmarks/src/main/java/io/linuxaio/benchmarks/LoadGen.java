@@ -249,7 +249,7 @@ public final class LoadGen implements Callable<Integer> {
 
         @Override
         void start() {
-            ctx.executor().execute(() -> {
+            ctx.ownerExecutor().execute(() -> {
                 for (int i = 0; i < iodepth; i++) {
                     ByteBuffer buf = buffer(file.alignment().memoryAlignment());
                     issue(buf);

@@ -1,12 +1,13 @@
 package io.linuxaio.benchmarks;
 
 import io.linuxaio.AioContext;
-import io.linuxaio.AioExecutor;
 import io.linuxaio.AioFile;
 import io.linuxaio.abi.IoEvent;
 import io.linuxaio.abi.Iocb;
 import io.linuxaio.abi.LibC;
 import io.linuxaio.abi.LinuxAio;
+import io.linuxaio.spi.AioDriver;
+import io.linuxaio.spi.ManualOwner;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -30,7 +31,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -56,31 +56,10 @@ public class SubmitReapBenchmark {
     @Param({"true", "false"})
     public boolean userSpaceReaping;
 
-    /** The benchmark thread owns the context: tasks it schedules run when it says so. */
-    static final class InlineOwner implements AioExecutor {
-        final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
-        Thread owner;
-
-        @Override
-        public boolean inExecutorThread() {
-            return Thread.currentThread() == owner;
-        }
-
-        @Override
-        public void execute(Runnable task) {
-            tasks.add(task);
-        }
-
-        void runAll() {
-            Runnable r;
-            while ((r = tasks.poll()) != null) {
-                r.run();
-            }
-        }
-    }
-
     Path path;
-    InlineOwner owner;
+    /** The benchmark thread owns the context: tasks it schedules run when it says so. */
+    ManualOwner owner;
+    AioDriver driver;
     AioContext ctx;
     AioFile file;
     ByteBuffer[] bufs;
@@ -105,9 +84,9 @@ public class SubmitReapBenchmark {
         new java.util.Random(1).nextBytes(data);
         Files.write(path, data);
         Files.readAllBytes(path); // page-cached
-        owner = new InlineOwner();
-        owner.owner = Thread.currentThread();
-        ctx = AioContext.builder().queueDepth(64).userSpaceReaping(userSpaceReaping).build(owner);
+        owner = new ManualOwner().bindToCurrentThread();
+        driver = AioDriver.create(AioContext.builder().queueDepth(64).userSpaceReaping(userSpaceReaping), owner);
+        ctx = driver.context();
         file = ctx.open(path);
         bufs = new ByteBuffer[32];
         for (int i = 0; i < bufs.length; i++) {
@@ -131,7 +110,7 @@ public class SubmitReapBenchmark {
     public void tearDown() throws Exception {
         file.close();
         ctx.close();
-        owner.runAll();
+        owner.runTasks();
         channel.close();
         LinuxAio.ioDestroy(rawCtx);
         LibC.close(rawFd);
@@ -144,12 +123,12 @@ public class SubmitReapBenchmark {
             bufs[i].clear();
             futures[i] = file.readAsync((long) ((next++) % FILE_BLOCKS) * BLOCK, bufs[i]);
         }
-        owner.runAll(); // the flush task: one io_submit for the batch
+        owner.runTasks(); // the flush task: one io_submit for the batch
         int sum = 0;
         for (int i = 0; i < n; i++) {
             while (!futures[i].isDone()) {
-                ctx.processCompletions();
-                owner.runAll();
+                driver.runOwnerTurn();
+                owner.runTasks();
             }
             sum += futures[i].join();
         }

@@ -43,23 +43,28 @@ public final class EventFd {
     }
 
     /**
-     * Reads the counter into the 8-byte {@code buf} (and resets it): 8, or {@code -errno}
-     * ({@code -EAGAIN} for a zero counter of a non-blocking eventfd).
+     * {@code int eventfd_read(int fd, eventfd_t *value)}: reads the counter into the 8-byte {@code value}
+     * (and resets it): 0, or {@code -errno} ({@code -EAGAIN} for a zero counter of a non-blocking eventfd).
      */
-    public static long read(int fd, MemorySegment buf) {
-        return LibC.read(fd, buf, 8);
+    public static long eventfd_read(int fd, MemorySegment value) {
+        long r = LibC.read(fd, value, 8);
+        return r < 0 ? r : 0;
     }
 
-    /** Adds the value in the 8-byte {@code buf} to the counter: 8, or {@code -errno}. */
-    public static long write(int fd, MemorySegment buf) {
-        return LibC.write(fd, buf, 8);
+    /**
+     * {@code int eventfd_write(int fd, eventfd_t value)}: adds the value in the 8-byte {@code value} to the
+     * counter: 0, or {@code -errno}.
+     */
+    public static long eventfd_write(int fd, MemorySegment value) {
+        long r = LibC.write(fd, value, 8);
+        return r < 0 ? r : 0;
     }
 
     /** Checked read: the counter's value (0 when a non-blocking eventfd's counter is zero). */
     public static long read(int fd) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(ValueLayout.JAVA_LONG);
-            long r = read(fd, buf);
+            long r = eventfd_read(fd, buf);
             if (r == -Errno.EAGAIN) {
                 return 0;
             }
@@ -73,7 +78,7 @@ public final class EventFd {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(ValueLayout.JAVA_LONG);
             buf.set(ValueLayout.JAVA_LONG, 0, value);
-            ErrnoException.check("eventfd write", write(fd, buf));
+            ErrnoException.check("eventfd write", eventfd_write(fd, buf));
         }
     }
 }

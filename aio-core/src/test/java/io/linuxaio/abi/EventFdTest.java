@@ -33,7 +33,7 @@ class EventFdTest {
             int efd = s.eventFd();
             assertEquals(0, EventFd.read(efd), "checked read of a zero counter");
             MemorySegment buf = s.arena.allocate(ValueLayout.JAVA_LONG);
-            assertEquals(-Errno.EAGAIN, EventFd.read(efd, buf), "raw read of a zero counter");
+            assertEquals(-Errno.EAGAIN, EventFd.eventfd_read(efd, buf), "raw read of a zero counter");
         }
     }
 
@@ -43,9 +43,9 @@ class EventFdTest {
             int efd = s.track(EventFd.create(5, EventFd.EFD_NONBLOCK | EventFd.EFD_CLOEXEC));
             MemorySegment buf = s.arena.allocate(ValueLayout.JAVA_LONG);
             buf.set(ValueLayout.JAVA_LONG, 0, 2);
-            assertEquals(8, EventFd.write(efd, buf));
+            assertEquals(0, EventFd.eventfd_write(efd, buf));
             buf.set(ValueLayout.JAVA_LONG, 0, 0);
-            assertEquals(8, EventFd.read(efd, buf));
+            assertEquals(0, EventFd.eventfd_read(efd, buf));
             assertEquals(7, buf.get(ValueLayout.JAVA_LONG, 0), "initval 5 + 2");
         }
     }

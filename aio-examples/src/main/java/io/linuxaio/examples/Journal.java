@@ -1,7 +1,7 @@
 package io.linuxaio.examples;
 
 import io.linuxaio.AioContext;
-import io.linuxaio.AioExecutor;
+import java.util.concurrent.Executor;
 import io.linuxaio.AioFile;
 import io.linuxaio.AioMetrics;
 import io.linuxaio.AioOpenOption;
@@ -381,7 +381,7 @@ public final class Journal implements Callable<Integer> {
         }
 
         private final AioFile file;
-        private final AioExecutor owner;
+        private final Executor owner;
         private final MemorySegment batchMemory;
         private final ByteBuffer batchBuffer;
         private final ByteBuffer crcView;
@@ -411,7 +411,7 @@ public final class Journal implements Callable<Integer> {
 
         GroupCommitLog(AioFile file, MemorySegment batchMemory, int block, long start, long allocatedEnd, long preallocChunk) {
             this.file = file;
-            this.owner = file.context().executor();
+            this.owner = file.context().ownerExecutor();
             this.batchMemory = batchMemory;
             this.batchBuffer = batchMemory.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
             this.crcView = batchBuffer.duplicate();

@@ -108,7 +108,7 @@ public final class PollDemo implements Callable<Integer> {
     /** The counters, read on the owner thread, so that they are up to date. */
     private static AioMetrics metrics(AioContext ctx) {
         CompletableFuture<AioMetrics> m = new CompletableFuture<>();
-        ctx.executor().execute(() -> m.complete(ctx.metrics()));
+        ctx.ownerExecutor().execute(() -> m.complete(ctx.metrics()));
         return m.join();
     }
 

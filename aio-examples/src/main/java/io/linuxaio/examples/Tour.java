@@ -211,7 +211,7 @@ public final class Tour implements Callable<Integer> {
         long t0 = System.nanoTime();
         for (int i = 0; i < iodepth; i++) {
             ByteBuffer buf = f.allocateAligned(BLOCK).order(ByteOrder.LITTLE_ENDIAN);
-            f.context().executor().execute(new Runnable() {
+            f.context().ownerExecutor().execute(new Runnable() {
                 long start;
                 long pos;
 

@@ -140,7 +140,7 @@ public final class AioHttpFileHandler extends SimpleChannelInboundHandler<FullHt
             String range = request.headers().get(HttpHeaderNames.RANGE);
             AioContext aio = contexts.apply(ctx);
             // the cache is the context's owner thread's: used only when this handler runs there
-            OpenFileCache cache = aio.executor().inExecutorThread() ? OpenFileCache.of(aio) : null;
+            OpenFileCache cache = aio.inOwnerThread() ? OpenFileCache.of(aio) : null;
             String key = new QueryStringDecoder(uri).rawPath();
             OpenFileCache.Lease cached = cache == null ? null : cache.get(key, System.nanoTime());
             if (cached != null) {

@@ -2,6 +2,7 @@ package io.linuxaio.netty;
 
 import io.linuxaio.AioContext;
 import io.linuxaio.AioFile;
+import io.linuxaio.spi.AioDriver;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoEventLoop;
@@ -17,6 +18,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
 
 /**
@@ -75,8 +77,8 @@ public final class EpollAio implements AutoCloseable {
     public static AioContext bind(EventLoop loop, AioContext.Builder builder) throws IOException {
         IoEventLoop ioLoop = checkEpoll(loop);
         EpollAioHandle handle = new EpollAioHandle(ioLoop);
-        AioContext context = builder.build(handle);
-        handle.attach(context);
+        AioDriver driver = AioDriver.create(builder, handle);
+        handle.attach(driver);
         try {
             // on the loop thread the registration completes at once; elsewhere we wait for it
             IoRegistration registration = ioLoop.register(handle).get();
@@ -84,31 +86,31 @@ public final class EpollAio implements AutoCloseable {
             registration.submit(EpollIoOps.EPOLLIN);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            abandonOnLoop(ioLoop, context, "interrupted while registering with " + loop);
+            abandonOnLoop(ioLoop, driver, "interrupted while registering with " + loop);
             throw new IOException("interrupted while registering the AIO eventfd with " + loop, e);
         } catch (ExecutionException | RuntimeException e) {
-            abandonOnLoop(ioLoop, context, "the registration with " + loop + " failed");
+            abandonOnLoop(ioLoop, driver, "the registration with " + loop + " failed");
             throw new IOException("cannot register the AIO eventfd with " + loop, e instanceof ExecutionException ? e.getCause() : e);
         }
-        return context;
+        return driver.context();
     }
 
     /**
-     * Tears {@code context} down on its loop, so that the epoll registration is cancelled before the
+     * Tears {@code driver}'s context down on its loop, so that the epoll registration is cancelled before the
      * eventfd is closed (off the loop, Netty defers the cancellation and the descriptor number could be
      * reused in between).
      */
-    private static void abandonOnLoop(IoEventLoop loop, AioContext context, String reason) {
+    private static void abandonOnLoop(IoEventLoop loop, AioDriver driver, String reason) {
         if (loop.inEventLoop()) {
-            context.abandon(reason);
+            driver.abandon(reason);
             return;
         }
         try {
-            loop.submit(() -> context.abandon(reason)).awaitUninterruptibly();
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            context.abandon(reason); // the loop is gone, and its epoll instance with it
+            loop.submit(() -> driver.abandon(reason)).awaitUninterruptibly();
+        } catch (RejectedExecutionException e) {
+            driver.abandon(reason); // the loop is gone, and its epoll instance with it
         }
-        context.abandon(reason); // no-op when the loop did it
+        driver.abandon(reason); // no-op when the loop did it
     }
 
     private static IoEventLoop checkEpoll(EventExecutor executor) {

@@ -1,7 +1,7 @@
 package io.linuxaio.netty;
 
-import io.linuxaio.AioContext;
-import io.linuxaio.AioExecutor;
+import io.linuxaio.spi.AioDriver;
+import io.linuxaio.spi.AioOwner;
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
@@ -11,12 +11,13 @@ import io.netty.channel.unix.FileDescriptor;
 /**
  * The context's eventfd registered with a Netty epoll loop, and the loop acting as the context's owner.
  * Readiness is level-triggered: {@link #handle} reads the eventfd (through
- * {@link AioContext#processCompletions()}) before it returns.
+ * {@link AioDriver#runOwnerTurn()}) before it returns. Every method runs on the loop thread, except
+ * {@link #execute} and {@link #inOwnerThread}, which any thread calls.
  */
-final class EpollAioHandle implements EpollIoHandle, AioExecutor {
+final class EpollAioHandle implements EpollIoHandle, AioOwner {
 
     private final IoEventLoop loop;
-    private AioContext context;
+    private AioDriver driver;
     private FileDescriptor fd;
     private volatile IoRegistration registration;
 
@@ -24,10 +25,10 @@ final class EpollAioHandle implements EpollIoHandle, AioExecutor {
         this.loop = loop;
     }
 
-    void attach(AioContext context) {
-        this.context = context;
+    void attach(AioDriver driver) {
+        this.driver = driver;
         // the context owns the descriptor: Netty must not close it
-        this.fd = new FileDescriptor(context.eventFd()) {
+        this.fd = new FileDescriptor(driver.eventFd()) {
             @Override
             public void close() {
             }
@@ -47,21 +48,21 @@ final class EpollAioHandle implements EpollIoHandle, AioExecutor {
 
     @Override
     public void handle(IoRegistration registration, IoEvent ioEvent) {
-        context.processCompletions();
+        driver.runOwnerTurn();
     }
 
     /** Netty closes the handle when the loop shuts down: nothing may stay pending. */
     @Override
     public void close() {
-        if (context != null) {
-            context.abandon("the event loop " + loop + " shut down");
+        if (driver != null) {
+            driver.abandon("the event loop " + loop + " shut down");
         }
     }
 
-    // ------------------------------------------------------------------ AioExecutor
+    // ------------------------------------------------------------------ AioOwner
 
     @Override
-    public boolean inExecutorThread() {
+    public boolean inOwnerThread() {
         return loop.inEventLoop();
     }
 
@@ -71,7 +72,7 @@ final class EpollAioHandle implements EpollIoHandle, AioExecutor {
     }
 
     @Override
-    public void terminating(AioContext context) {
+    public void terminating() {
         IoRegistration r = registration;
         if (r != null && r.isValid()) {
             r.cancel();

@@ -134,7 +134,7 @@ class EpollAioTest {
                 CompletableFuture<AioContext> onLoop = new CompletableFuture<>();
                 loop.execute(() -> onLoop.complete(aio.current()));
                 assertSame(aio.context(loop), await(onLoop));
-                assertTrue(aio.context(loop).executor().inExecutorThread() == false);
+                assertTrue(aio.context(loop).inOwnerThread() == false);
             }
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();

@@ -923,7 +923,7 @@ class SoakTest {
 
         @Override
         boolean onOwnerThread(Slot s) {
-            return s.ctx.executor().inExecutorThread();
+            return s.ctx.inOwnerThread();
         }
 
         @Override

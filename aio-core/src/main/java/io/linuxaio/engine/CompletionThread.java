@@ -1,4 +1,8 @@
-package io.linuxaio;
+package io.linuxaio.engine;
+
+import io.linuxaio.spi.AioOwner;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -8,17 +12,20 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The library's own owner thread for a context without an event loop. It blocks on the context's
- * eventfd, which the kernel signals on completions and other threads signal when they hand over work:
- * one wake-up per batch of hand-overs, not one per request (a cross-CPU wake-up costs tens of
- * microseconds).
+ * The library's own owner thread, for a context without an event loop; {@link #execute} is called from
+ * any thread, everything else runs on the thread itself. It blocks on the context's eventfd, which the
+ * kernel signals on completions and other threads signal when they hand over work: one wake-up per batch
+ * of hand-overs, not one per request (a cross-CPU wake-up costs tens of microseconds).
  *
- * <p>Loop: run the handed-over tasks (they fill the batch), reap the ring, submit the batch, then
- * block on the eventfd unless more work arrived meanwhile.
+ * <p>Loop: run the handed-over tasks (they fill the batch), take the owner's turn (reap, then submit the
+ * batch), then block on the eventfd unless more work arrived meanwhile.
  */
-final class CompletionThread implements AioExecutor, Runnable {
+final class CompletionThread implements AioOwner, Runnable {
 
-    private final AioContext context;
+    private static final Logger LOG = LoggerFactory.getLogger(CompletionThread.class);
+
+    private final Engine engine;
+    private final KernelContext kernel;
     private final Thread thread;
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     /** True while the thread is running (not blocked): producers then need not wake it. */
@@ -26,14 +33,16 @@ final class CompletionThread implements AioExecutor, Runnable {
     private volatile boolean stopped;
     private boolean stopRequested;
 
+    /** The 8-byte value 1 that a wake-up adds to the eventfd, one per producing thread. */
     private static final ThreadLocal<MemorySegment> ONE = ThreadLocal.withInitial(() -> {
         MemorySegment one = Arena.ofAuto().allocate(ValueLayout.JAVA_LONG);
         one.set(ValueLayout.JAVA_LONG, 0, 1L);
         return one;
     });
 
-    CompletionThread(AioContext context, String name) {
-        this.context = context;
+    CompletionThread(Engine engine, KernelContext kernel, String name) {
+        this.engine = engine;
+        this.kernel = kernel;
         this.thread = new Thread(this, name + "-completion");
         this.thread.setDaemon(true);
     }
@@ -43,14 +52,14 @@ final class CompletionThread implements AioExecutor, Runnable {
     }
 
     @Override
-    public boolean inExecutorThread() {
+    public boolean inOwnerThread() {
         return Thread.currentThread() == thread;
     }
 
     @Override
     public void execute(Runnable task) {
         if (stopped) {
-            throw new RejectedExecutionException("the completion thread of " + context + " has stopped");
+            throw new RejectedExecutionException("the completion thread of " + engine + " has stopped");
         }
         tasks.offer(task);
         if (Thread.currentThread() == thread) {
@@ -62,7 +71,7 @@ final class CompletionThread implements AioExecutor, Runnable {
         }
         // Wake the thread only if it may be blocked, and only once per batch of hand-overs.
         if (!awake.get() && awake.compareAndSet(false, true)) {
-            context.wakeUp(ONE.get());
+            kernel.wakeUp(ONE.get());
         }
     }
 
@@ -80,9 +89,9 @@ final class CompletionThread implements AioExecutor, Runnable {
                     break;
                 }
                 try {
-                    context.processCompletions();
+                    engine.runOwnerTurn();
                 } catch (Throwable t) {
-                    org.slf4j.LoggerFactory.getLogger(CompletionThread.class).error("reaping completions of {} failed", context, t);
+                    LOG.error("reaping completions of {} failed", engine, t);
                 }
                 if (stopRequested) {
                     break;
@@ -92,7 +101,7 @@ final class CompletionThread implements AioExecutor, Runnable {
                     awake.set(true);
                     continue;
                 }
-                context.awaitEventFd();
+                kernel.awaitEventFd();
                 awake.set(true);
             }
         } finally {
@@ -123,7 +132,7 @@ final class CompletionThread implements AioExecutor, Runnable {
         try {
             task.run();
         } catch (Throwable t) {
-            org.slf4j.LoggerFactory.getLogger(CompletionThread.class).error("a task of the completion thread failed", t);
+            LOG.error("a task of the completion thread failed", t);
         }
     }
 }

@@ -1,4 +1,4 @@
-package io.linuxaio.internal;
+package io.linuxaio.engine;
 
 import io.linuxaio.abi.LibC;
 
@@ -6,8 +6,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The library's native memory outside its contexts' arenas (bounce buffers for heap buffers, long iovec
- * arrays), and the count of every native byte the library holds, so that tests can prove none leaks.
+ * Any thread: the library's native memory outside its contexts' arenas (bounce buffers for heap buffers,
+ * long iovec arrays), and the count of every native byte the library holds, so that tests can prove none
+ * leaks.
  */
 public final class NativeMemory {
 

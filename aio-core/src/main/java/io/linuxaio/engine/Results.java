@@ -1,7 +1,7 @@
-package io.linuxaio.internal;
+package io.linuxaio.engine;
 
 /**
- * Boxed byte counts without an allocation for the common sizes: every multiple of 512 up to 1 MiB,
+ * Any thread: boxed byte counts without an allocation for the common sizes: every multiple of 512 up to 1 MiB,
  * and 0..1023, are cached, so completing a future with a typical count allocates nothing.
  */
 public final class Results {

@@ -1,0 +1,369 @@
+package io.linuxaio.engine;
+
+import io.linuxaio.AioAbandonedException;
+import io.linuxaio.AioClosedException;
+import io.linuxaio.AioMetrics;
+import io.linuxaio.abi.AioAbi;
+import io.linuxaio.abi.Iocb;
+import io.linuxaio.abi.LinuxAio;
+import io.linuxaio.spi.AioOwner;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * One context's engine: the hand-off of requests to the owner thread, their start in a slot, and the
+ * owner's turn (reap, dispatch, flush). Requests come from any thread; everything else runs on the
+ * owner thread, which no lock guards because no other thread touches the engine's state.
+ *
+ * <p>See the package documentation for the life of a request.
+ */
+public final class Engine {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+
+    /**
+     * Reap rounds per owner turn: completions that callbacks' new requests produce within the turn are
+     * followed up, but a context that never runs dry cannot keep its owner (an event loop) forever.
+     */
+    private static final int REAP_ROUNDS_PER_TURN = 4;
+
+    private final String name;
+    private final int maxQueued;
+    private final AioOwner owner;
+    private final CompletionThread completionThread;
+    final KernelContext kernel;
+    final Counters counters = new Counters();
+    final SlotTable slots;
+    final Submitter submitter;
+    final Reaper reaper;
+    final NowaitFallback fallback;
+    final Polls polls;
+    final Completer completer;
+    final Lifecycle lifecycle;
+    /** Requests waiting for a free slot, oldest first. */
+    final ArrayDeque<Request> waiting = new ArrayDeque<>();
+
+    /**
+     * A context owned by {@code owner}, or, when it is null, by a completion thread of its own (started
+     * here). Any thread.
+     */
+    public Engine(EngineSettings settings, AioOwner owner) throws IOException {
+        LinuxAio.ensureAvailability();
+        this.name = settings.name();
+        this.maxQueued = settings.maxQueued();
+        int depth = settings.queueDepth();
+        this.kernel = KernelContext.create(depth, owner == null, settings.userSpaceReaping());
+        this.slots = new SlotTable(depth, counters);
+        this.submitter = new Submitter(this, slots, kernel, counters, settings.maxSubmitBatch());
+        this.reaper = new Reaper(kernel, counters, depth);
+        this.fallback = new NowaitFallback(this, slots, kernel, counters, settings.nonBlockingSubmit());
+        this.polls = new Polls(this, slots, kernel, counters);
+        this.completer = new Completer(this, slots, kernel, counters);
+        this.lifecycle = new Lifecycle(this);
+        if (owner != null) {
+            this.owner = owner;
+            this.completionThread = null;
+        } else {
+            this.completionThread = new CompletionThread(this, kernel, name);
+            this.owner = completionThread;
+            completionThread.start();
+        }
+    }
+
+    // ================================================================== the hand-off (any thread)
+
+    /**
+     * Starts a request: on the owner thread it goes into the current batch; from another thread it is
+     * handed to the owner. Any thread. Ownership of {@code file}'s reference (acquired by the caller)
+     * passes to the request.
+     */
+    public void submit(FileHandle file, Op op, BufferKind bufferKind, long position, long length, long arg,
+                       Object attachment, int rwFlags, int ioprio, CompletableFuture<?> future) {
+        submit(file, file.fd(), op, bufferKind, position, length, arg, attachment, rwFlags, ioprio, future);
+    }
+
+    private void submit(FileHandle file, int fd, Op op, BufferKind bufferKind, long position, long length, long arg,
+                        Object attachment, int rwFlags, int ioprio, CompletableFuture<?> future) {
+        if (!lifecycle.isOpen()) {
+            if (file != null) {
+                file.release();
+            }
+            future.completeExceptionally(new AioClosedException(this + " is closed"));
+            return;
+        }
+        if (owner.inOwnerThread()) {
+            start(file, fd, op, bufferKind, position, length, arg, attachment, rwFlags, ioprio, future, false);
+        } else {
+            Request request = new Request(this, file, fd, op, bufferKind, position, length, arg, attachment, rwFlags,
+                    ioprio, future);
+            try {
+                owner.execute(request);
+            } catch (RejectedExecutionException e) {
+                request.fail(new AioClosedException(this + " cannot take requests: its owner thread shut down"));
+            }
+        }
+    }
+
+    /** A poll of {@code fd} for {@code events}; its future's cancellation reaches the kernel. Any thread. */
+    public CompletableFuture<Integer> poll(int fd, int events) {
+        Polls.PollFuture future = polls.newFuture();
+        submit(null, fd, Op.POLL, BufferKind.NONE, -1, -1, events & 0xffffL, null, 0, 0, future);
+        return future;
+    }
+
+    // ================================================================== start (owner thread)
+
+    /**
+     * Takes a slot, fills its iocb and adds it to the batch, or queues the request when no slot is free or
+     * older requests wait (first come, first served: a completion callback that issues a new request must
+     * not take the slot an older waiting request is owed).
+     */
+    void start(FileHandle file, int fd, Op op, BufferKind kind, long position, long length, long arg,
+               Object attachment, int rwFlags, int ioprio, CompletableFuture<?> future, boolean queued) {
+        if (future.isDone()) { // cancelled before it started
+            if (file != null) {
+                file.release();
+            }
+            return;
+        }
+        if (lifecycle.isTerminatedOnOwner()) {
+            refuse(file, future, new AioAbandonedException(this + " was torn down before the request started"));
+            return;
+        }
+        if (op == Op.POLL && lifecycle.isClosingOnOwner()) {
+            counters.increment(Counters.FAILED);
+            future.completeExceptionally(new AioAbandonedException("poll cancelled: " + this + " was closed"));
+            return;
+        }
+        if (!slots.hasFree() || (!queued && !waiting.isEmpty())) {
+            if (waiting.size() >= maxQueued) {
+                refuse(file, future, new RejectedExecutionException("AIO request refused: all " + slots.depth
+                        + " slots of " + this + " are in flight and " + waiting.size() + " requests already wait "
+                        + "(maxQueued=" + maxQueued + "); raise queueDepth or maxQueued, or wait for completions"));
+                return;
+            }
+            counters.increment(Counters.RING_FULL_WAITS);
+            waiting.add(new Request(this, file, fd, op, kind, position, length, arg, attachment, rwFlags, ioprio, future));
+            counters.set(Counters.QUEUED, waiting.size());
+            return;
+        }
+        int slot = slots.take(future, attachment, file, op, kind, fd, rwFlags, position, length);
+        polls.started(future, slot);
+
+        long buf;
+        try {
+            buf = kind == BufferKind.NONE ? arg : kind.prepare(slots, slot, attachment, length, op.isWrite(), file,
+                    kernel.slotIovecs(slot));
+        } catch (RuntimeException | OutOfMemoryError e) {
+            if (slots.ownMemory[slot] != 0) {
+                NativeMemory.free(slots.ownMemory[slot]);
+            }
+            slots.free(slot);
+            refuse(file, future, e);
+            return;
+        }
+
+        NowaitFallback.Route route = fallback.route(file, op, rwFlags);
+        boolean nowait = route == NowaitFallback.Route.NOWAIT;
+        slots.nowaitAdded[slot] = nowait;
+        int iocbFlags = AioAbi.IOCB_FLAG_RESFD | (ioprio != 0 ? AioAbi.IOCB_FLAG_IOPRIO : 0);
+        Iocb.prep(kernel.iocb(slot), op.opcode(), fd, buf, kind.iocbCount(attachment, length), position < 0 ? 0 : position,
+                slots.aioData(slot), rwFlags | (nowait ? AioAbi.RWF_NOWAIT : 0), iocbFlags, (short) ioprio, kernel.eventFd);
+        counters.increment(Counters.SUBMITTED);
+        if (route == NowaitFallback.Route.POOL) {
+            fallback.toPool(slot, 0);
+        } else {
+            submitter.add(slot);
+        }
+    }
+
+    private void refuse(FileHandle file, CompletableFuture<?> future, Throwable cause) {
+        if (file != null) {
+            file.release();
+        }
+        counters.increment(Counters.FAILED);
+        future.completeExceptionally(cause);
+    }
+
+    /** Gives free slots to the requests that wait for one, oldest first. Owner thread. */
+    void startWaiting() {
+        Request request;
+        while (slots.hasFree() && (request = pollWaiting()) != null) {
+            request.startQueued();
+        }
+    }
+
+    Request pollWaiting() {
+        Request r = waiting.poll();
+        if (r != null) {
+            counters.set(Counters.QUEUED, waiting.size());
+        }
+        return r;
+    }
+
+    // ================================================================== the owner's turn
+
+    /**
+     * The owner's turn: resets the eventfd, reaps every completion the kernel has posted and completes
+     * their futures, then submits what is batched. Owner thread; drivers call it when the eventfd is readable.
+     */
+    public void runOwnerTurn() {
+        if (lifecycle.isTerminatedOnOwner()) {
+            return;
+        }
+        kernel.resetEventFd();
+        reapAll();
+        if (!submitter.isEmpty()) {
+            submitter.flush();
+        }
+    }
+
+    /** Reaps in rounds until the ring is dry, at most {@link #REAP_ROUNDS_PER_TURN}. Owner thread. */
+    void reapAll() {
+        for (int round = 0; round < REAP_ROUNDS_PER_TURN; round++) {
+            // a completion may have let close() finish: the ring is unmapped after that
+            if (lifecycle.isTerminatedOnOwner()) {
+                return;
+            }
+            int n = reaper.reap(); // the events are copied and the head published before any is dispatched
+            if (n == 0) {
+                return;
+            }
+            dispatchReaped(n);
+        }
+    }
+
+    /** Dispatches the reaper's first {@code n} pairs, each on its own: one failing never loses the others. */
+    void dispatchReaped(int n) {
+        for (int i = 0; i < n; i++) {
+            try {
+                dispatch(reaper.data[i], reaper.res[i]);
+            } catch (RuntimeException | Error e) {
+                LOG.error("{}: completing a request failed", this, e);
+            }
+        }
+    }
+
+    private void dispatch(long aioData, long res) {
+        int slot = slots.inKernelSlotOf(aioData);
+        if (slot < 0) {
+            counters.increment(Counters.STALE);
+            LOG.warn("{}: dropped a completion for slot {} generation {} (res {}): no such request is in flight",
+                    this, (int) aioData, (int) (aioData >>> 32), res);
+            return;
+        }
+        slots.inKernel--;
+        complete(slot, res, null);
+    }
+
+    /** The kernel answered {@code res} for {@code slot}: the pool takes it over, or it ends here. Owner thread. */
+    void complete(int slot, long res, String detail) {
+        if (!fallback.takeOver(slot, res)) {
+            completer.finish(slot, res, detail);
+        }
+    }
+
+    // ================================================================== teardown helpers (owner thread)
+
+    /** Whether nothing holds a slot, waits for one or waits in the batch. */
+    boolean isIdle() {
+        return slots.allFree() && waiting.isEmpty() && submitter.isEmpty();
+    }
+
+    /** Ends a slot's request that never reached (or never came back from) the kernel, on teardown. */
+    void failAbandoned(int slot, AioAbandonedException cause) {
+        CompletableFuture<?> future = slots.futures[slot];
+        FileHandle file = slots.files[slot];
+        if (slots.ownMemory[slot] != 0) {
+            NativeMemory.free(slots.ownMemory[slot]);
+        }
+        slots.free(slot);
+        if (file != null) {
+            file.release();
+        }
+        if (future != null && !future.isDone()) {
+            counters.increment(Counters.FAILED);
+            future.completeExceptionally(cause);
+        }
+    }
+
+    void stopCompletionThread() {
+        if (completionThread != null) {
+            completionThread.stop();
+        }
+    }
+
+    // ================================================================== for the facade and drivers (any thread)
+
+    public AioOwner owner() {
+        return owner;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public int queueDepth() {
+        return slots.depth;
+    }
+
+    public int eventFd() {
+        return kernel.eventFd;
+    }
+
+    /** The kernel's {@code aio_context_t}. */
+    public long kernelContext() {
+        return kernel.aioContext;
+    }
+
+    public boolean isUserSpaceReaping() {
+        return kernel.ring != null;
+    }
+
+    public boolean isOpen() {
+        return lifecycle.isOpen();
+    }
+
+    public void ensureOpen() throws AioClosedException {
+        lifecycle.ensureOpen();
+    }
+
+    public CompletableFuture<Void> closeFuture() {
+        return lifecycle.closeFuture();
+    }
+
+    public AioMetrics metrics() {
+        return counters.snapshot();
+    }
+
+    /** Begins a graceful close; returns at once (see {@link #closeFuture()}). */
+    public void close() {
+        lifecycle.close();
+    }
+
+    /** Tears the context down because its owner is going away. Owner thread, or any once the owner runs no tasks. */
+    public void abandon(String reason) {
+        lifecycle.abandon(reason);
+    }
+
+    /** Submits what is batched now. Owner thread. */
+    public void flush() {
+        submitter.flush();
+    }
+
+    /** What holds the context open: a snapshot read off the owner thread, which may lag. */
+    public String pendingSummary() {
+        return slots.describe((int) counters.snapshot().queued());
+    }
+
+    @Override
+    public String toString() {
+        return "AioContext[" + name + ", depth=" + slots.depth + ", ctx=0x" + Long.toHexString(kernel.aioContext)
+                + ", eventfd=" + kernel.eventFd + "]";
+    }
+}
