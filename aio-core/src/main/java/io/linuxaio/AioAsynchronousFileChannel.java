@@ -19,10 +19,12 @@ import java.nio.file.attribute.FileAttribute;
 import java.util.HashSet;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.function.IntUnaryOperator;
 
 /**
  * An {@link AsynchronousFileChannel} backed by Linux AIO: code written for the JDK's asynchronous file
@@ -318,7 +320,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
     }
 
     /** Maps the result, and reports a request cut short by close() as the JDK does. */
-    private CompletableFuture<Integer> adapt(CompletableFuture<Integer> request, java.util.function.IntUnaryOperator map) {
+    private CompletableFuture<Integer> adapt(CompletableFuture<Integer> request, IntUnaryOperator map) {
         CompletableFuture<Integer> out = new CompletableFuture<>();
         request.whenComplete((n, t) -> {
             if (closed) {
@@ -374,7 +376,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
     private static <T> T join(CompletableFuture<T> f) throws IOException {
         try {
             return f.join();
-        } catch (CompletionException | java.util.concurrent.CancellationException e) {
+        } catch (CompletionException | CancellationException e) {
             Throwable t = unwrap(e);
             if (t instanceof IOException io) {
                 throw io;

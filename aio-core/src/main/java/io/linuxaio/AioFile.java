@@ -20,6 +20,9 @@ import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
+import java.util.function.IntSupplier;
 
 /**
  * A file open for asynchronous I/O through an {@link AioContext}.
@@ -178,7 +181,7 @@ public final class AioFile implements AutoCloseable {
         }
         try {
             return f.join();
-        } catch (java.util.concurrent.CompletionException e) {
+        } catch (CompletionException e) {
             Throwable t = e.getCause() != null ? e.getCause() : e;
             if (t instanceof IOException io) {
                 throw io;
@@ -303,7 +306,7 @@ public final class AioFile implements AutoCloseable {
         return blocking("fallocate", position, length, () -> LibC.fallocate(handle.fd(), 0, position, length));
     }
 
-    private CompletableFuture<Void> blocking(String op, long position, long length, java.util.function.IntSupplier call) {
+    private CompletableFuture<Void> blocking(String op, long position, long length, IntSupplier call) {
         if (!handle.tryAcquire()) {
             return CompletableFuture.failedFuture(handle.closed());
         }
@@ -334,7 +337,7 @@ public final class AioFile implements AutoCloseable {
         return AlignedBuffers.allocate(capacity, alignment().memoryAlignment());
     }
 
-    private <T> T statx(int mask, java.util.function.Function<MemorySegment, T> get) throws IOException {
+    private <T> T statx(int mask, Function<MemorySegment, T> get) throws IOException {
         if (!handle.tryAcquire()) {
             throw handle.closed();
         }

@@ -1,6 +1,7 @@
 package io.linuxaio.abi;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -31,7 +32,7 @@ public final class AioLimits {
     private static long readLong(Path p) {
         try {
             try (var in = Files.newInputStream(p)) {
-                return Long.parseLong(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim());
+                return Long.parseLong(new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim());
             }
         } catch (IOException | NumberFormatException e) {
             return -1;

@@ -32,7 +32,7 @@ final class Completer {
      * counters move before the future completes (who sees it done sees the count); the context may finish
      * closing only after the future is complete.
      */
-    void finish(int slot, long res, String detail) {
+    void endRequest(int slot, long res, String detail) {
         CompletableFuture<?> future = slots.futures[slot];
         Object attachment = slots.attachments[slot];
         FileHandle file = slots.files[slot];
@@ -72,13 +72,13 @@ final class Completer {
             counters.increment(Counters.FAILED);
             future.completeExceptionally(problem);
         } else {
-            deliver(future, op, kind, attachment, bufferStart, res);
+            completeNormally(future, op, kind, attachment, bufferStart, res);
         }
         engine.lifecycle.terminateIfDone();
     }
 
     @SuppressWarnings("unchecked")
-    private void deliver(CompletableFuture<?> future, Op op, BufferKind kind, Object attachment, int bufferStart, long res) {
+    private void completeNormally(CompletableFuture<?> future, Op op, BufferKind kind, Object attachment, int bufferStart, long res) {
         counters.increment(Counters.COMPLETED);
         try {
             switch (op) {

@@ -17,7 +17,7 @@ import java.util.concurrent.RejectedExecutionException;
 
 /**
  * One context's engine: the hand-off of requests to the owner thread, their start in a slot, and the
- * owner's turn (reap, dispatch, flush). Requests come from any thread; everything else runs on the
+ * owner's turn (reap, hand each event to its slot, flush). Requests come from any thread; everything else runs on the
  * owner thread, which no lock guards because no other thread touches the engine's state.
  *
  * <p>See the package documentation for the life of a request.
@@ -230,26 +230,26 @@ public final class Engine {
             if (lifecycle.isTerminatedOnOwner()) {
                 return;
             }
-            int n = reaper.reap(); // the events are copied and the head published before any is dispatched
+            int n = reaper.reap(); // the events are copied and the head published before any is handled
             if (n == 0) {
                 return;
             }
-            dispatchReaped(n);
+            handleReaped(n);
         }
     }
 
     /** Dispatches the reaper's first {@code n} pairs, each on its own: one failing never loses the others. */
-    void dispatchReaped(int n) {
+    void handleReaped(int n) {
         for (int i = 0; i < n; i++) {
             try {
-                dispatch(reaper.data[i], reaper.res[i]);
+                onEvent(reaper.data[i], reaper.res[i]);
             } catch (RuntimeException | Error e) {
                 LOG.error("{}: completing a request failed", this, e);
             }
         }
     }
 
-    private void dispatch(long aioData, long res) {
+    private void onEvent(long aioData, long res) {
         int slot = slots.inKernelSlotOf(aioData);
         if (slot < 0) {
             counters.increment(Counters.STALE);
@@ -258,13 +258,13 @@ public final class Engine {
             return;
         }
         slots.inKernel--;
-        complete(slot, res, null);
+        onAnswer(slot, res, null);
     }
 
     /** The kernel answered {@code res} for {@code slot}: the pool takes it over, or it ends here. Owner thread. */
-    void complete(int slot, long res, String detail) {
+    void onAnswer(int slot, long res, String detail) {
         if (!fallback.takeOver(slot, res)) {
-            completer.finish(slot, res, detail);
+            completer.endRequest(slot, res, detail);
         }
     }
 

@@ -10,6 +10,7 @@ import org.slf4j.LoggerFactory;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * A context's life, OPEN → CLOSING → TERMINATED, and every way out of it: {@link #close} (graceful: new
@@ -90,7 +91,7 @@ final class Lifecycle {
         if (STATE.compareAndSet(this, OPEN, CLOSING)) {
             try {
                 engine.owner().execute(this::closeOnOwner);
-            } catch (java.util.concurrent.RejectedExecutionException e) {
+            } catch (RejectedExecutionException e) {
                 abandon("the owner thread refused the close: " + e.getMessage());
             }
         }
@@ -150,7 +151,7 @@ final class Lifecycle {
                         new ErrnoException("io_getevents", -n).getMessage());
                 break;
             }
-            engine.dispatchReaped(Math.max(n, 0));
+            engine.handleReaped(Math.max(n, 0));
         }
         if (!STATE.compareAndSet(this, CLOSING, TERMINATED)) {
             return; // the last completion let terminateIfDone() finish

@@ -126,7 +126,7 @@ final class NowaitFallback {
         try {
             BlockingPool.executor().execute(task);
         } catch (RejectedExecutionException e) {
-            engine.completer.finish(slot, -Errno.EAGAIN, "the fallback pool refused the request");
+            engine.completer.endRequest(slot, -Errno.EAGAIN, "the fallback pool refused the request");
         }
     }
 
@@ -198,7 +198,7 @@ final class NowaitFallback {
             }
             // after a partial non-blocking transfer an error only cuts the count short, as with a blocking call
             long total = res >= 0 ? prefix + res : prefix > 0 ? prefix : res;
-            engine.completer.finish(slot, total, "blocking fallback");
+            engine.completer.endRequest(slot, total, "blocking fallback");
         }
 
         /**

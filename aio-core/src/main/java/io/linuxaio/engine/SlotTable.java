@@ -1,5 +1,6 @@
 package io.linuxaio.engine;
 
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -49,7 +50,7 @@ final class SlotTable {
         ops = new Op[depth];
         bufferKinds = new BufferKind[depth];
         states = new SlotState[depth];
-        java.util.Arrays.fill(states, SlotState.FREE);
+        Arrays.fill(states, SlotState.FREE);
         nowaitAdded = new boolean[depth];
         generations = new int[depth];
         fds = new int[depth];

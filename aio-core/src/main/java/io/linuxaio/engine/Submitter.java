@@ -88,7 +88,7 @@ final class Submitter {
                 int slot = batch[0];
                 dropFirst(1);
                 budget--;
-                engine.complete(slot, r == 0 ? -Errno.EINVAL : r, "refused by io_submit");
+                engine.onAnswer(slot, r == 0 ? -Errno.EINVAL : r, "refused by io_submit");
             }
         }
         if (batchSize > 0 && !engine.lifecycle.isTerminatedOnOwner()) {

@@ -15,10 +15,10 @@
  *                Submitter.add ─► (after the owner's task) Submitter.flush: io_submit ─► kernel
  *                                                                                         │ io_event in the
  *                                                                                         ▼ ring, eventfd
- *  owner         Engine.runOwnerTurn ── Reaper.reap (data, res) ── Engine.dispatch (generation check)
+ *  owner         Engine.runOwnerTurn ── Reaper.reap (data, res) ── Engine.onEvent (generation check)
  *                    │ EAGAIN/EOPNOTSUPP/short to an added RWF_NOWAIT?  ── NowaitFallback ─► BlockingPool
  *                    ▼                                                       (pool thread: preadv2/pwritev2,
- *                Completer.finish: copy back, free memory, free the slot ◄─── then back to the owner)
+ *                Completer.endRequest: copy back, free memory, free the slot ◄─── then back to the owner)
  *                    → give it to the oldest waiting Request → release the file → complete the future
  *                    → Lifecycle.terminateIfDone (closing and idle: io_destroy, release)
  * </pre>
