@@ -230,13 +230,22 @@ public final class AioContext implements AutoCloseable {
      * owner thread with its result or its exception: the way an event loop does the few things that have
      * no asynchronous form (resolving a path, opening a file) without blocking. A result that is
      * {@link AutoCloseable} and that nobody can receive any more (the future was cancelled, or the owner
-     * shut down) is closed. Any thread.
+     * shut down) is closed. On a closed context the call is not run: the future fails with
+     * {@link AioClosedException}. Any thread.
      */
     public <T> CompletableFuture<T> supplyBlocking(Callable<T> call) {
         Objects.requireNonNull(call, "call");
         CompletableFuture<T> future = new CompletableFuture<>();
+        if (!isOpen()) {
+            future.completeExceptionally(new AioClosedException(this + " is closed"));
+            return future;
+        }
         try {
             BlockingPool.executor().execute(() -> {
+                if (!isOpen() || future.isDone()) { // closed or cancelled while queued: a refused call has no effect
+                    future.completeExceptionally(new AioClosedException(this + " is closed"));
+                    return;
+                }
                 T value = null;
                 Throwable error = null;
                 try {
@@ -350,7 +359,8 @@ public final class AioContext implements AutoCloseable {
     /**
      * Closes the context: new requests are refused, accepted ones finish, pending polls are cancelled,
      * then the kernel context, the eventfd and the memory are released. Idempotent. Called from another
-     * thread it waits until all of that is done; on the owner thread it returns at once (see
+     * thread it waits until all of that is done, whatever the thread's interrupt status (an interrupt
+     * during the wait is re-asserted when it returns); on the owner thread it returns at once (see
      * {@link #closeFuture()}). Any thread.
      */
     @Override
@@ -367,19 +377,24 @@ public final class AioContext implements AutoCloseable {
      */
     private void awaitClosed() {
         long waited = 0;
-        for (;;) {
-            try {
-                engine.closeFuture().get(CLOSE_REPORT_SECONDS, TimeUnit.SECONDS);
-                return;
-            } catch (TimeoutException e) {
-                waited += CLOSE_REPORT_SECONDS;
-                LOG.warn("{}: close() has waited {} s for requests still in flight: {}", this, waited, engine.pendingSummary());
-            } catch (InterruptedException e) {
+        boolean interrupted = false;
+        try {
+            for (;;) {
+                try {
+                    engine.closeFuture().get(CLOSE_REPORT_SECONDS, TimeUnit.SECONDS);
+                    return;
+                } catch (TimeoutException e) {
+                    waited += CLOSE_REPORT_SECONDS;
+                    LOG.warn("{}: close() has waited {} s for requests still in flight: {}", this, waited, engine.pendingSummary());
+                } catch (InterruptedException e) {
+                    interrupted = true; // close() keeps its promise; the interrupt is re-asserted when it is kept
+                } catch (ExecutionException e) {
+                    throw new IllegalStateException(this + " failed to close", e.getCause());
+                }
+            }
+        } finally {
+            if (interrupted) {
                 Thread.currentThread().interrupt();
-                LOG.warn("{}: interrupted while close() waited; the teardown goes on in the background", this);
-                return;
-            } catch (ExecutionException e) {
-                throw new IllegalStateException(this + " failed to close", e.getCause());
             }
         }
     }

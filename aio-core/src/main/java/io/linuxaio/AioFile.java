@@ -20,6 +20,7 @@ import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import java.util.function.IntSupplier;
@@ -34,13 +35,15 @@ import java.util.function.IntSupplier;
  * {@link AioIOException} naming the operation, the file, the position, the length and the errno. A
  * {@code ByteBuffer}'s position advances by the count on completion, as {@code FileChannel}'s does; the
  * buffer (and a {@code MemorySegment}'s memory) belongs to the kernel until the future completes: do
- * not touch it, and keep a segment's arena open, until then.
+ * not touch it, and keep a segment's arena open, until then (closing the arena earlier lets the kernel
+ * write into freed memory). A segment whose arena is already closed, or a ByteBuffer view of one, is
+ * refused at the call with {@code IllegalStateException}, as the JDK's channels refuse it.
  *
  * <p>Bad arguments throw at the call: {@code NullPointerException}, {@code IllegalArgumentException}
  * (negative position, read into a read-only buffer, a misaligned {@code O_DIRECT} request, unknown
  * {@code RWF_*} bits), {@link NonReadableChannelException} / {@link NonWritableChannelException} for a
- * file opened without the needed access. A request on a closed file fails its future with
- * {@link AioClosedException}.
+ * file opened without the needed access. A request on a closed file, or on a file of a closed context,
+ * fails its future with {@link AioClosedException}, zero-length ones included, and has no effect.
  *
  * <p>{@link #close()} refuses new requests at once; the descriptor is closed when the requests in flight
  * have completed ({@link #closeFuture()}).
@@ -84,7 +87,7 @@ public final class AioFile implements AutoCloseable {
         }
         checkReadable();
         return rw(Op.PREAD, BufferKind.BYTE_BUFFER, position, dst.remaining(),
-                dst.isDirect() ? MemorySegment.ofBuffer(dst).address() : -1, dst, rwFlags, ioprio);
+                RequestChecks.liveAddress(dst), dst, rwFlags, ioprio);
     }
 
     /** Writes {@code src}'s remaining bytes at {@code position}. Any thread; completes on the owner. */
@@ -97,7 +100,7 @@ public final class AioFile implements AutoCloseable {
         Objects.requireNonNull(src, "src");
         checkWritable();
         return rw(Op.PWRITE, BufferKind.BYTE_BUFFER, position, src.remaining(),
-                src.isDirect() ? MemorySegment.ofBuffer(src).address() : -1, src, rwFlags, ioprio);
+                RequestChecks.liveAddress(src), src, rwFlags, ioprio);
     }
 
     /** Reads {@code dst.byteSize()} bytes from {@code position} into the segment. Any thread. */
@@ -113,7 +116,7 @@ public final class AioFile implements AutoCloseable {
         }
         checkReadable();
         return rw(Op.PREAD, BufferKind.SEGMENT, position, RequestChecks.checkSegmentSize(dst),
-                dst.isNative() ? dst.address() : -1, dst, rwFlags, ioprio);
+                RequestChecks.liveAddress(dst), dst, rwFlags, ioprio);
     }
 
     /** Writes the whole segment at {@code position}. Any thread. */
@@ -126,7 +129,7 @@ public final class AioFile implements AutoCloseable {
         Objects.requireNonNull(src, "src");
         checkWritable();
         return rw(Op.PWRITE, BufferKind.SEGMENT, position, RequestChecks.checkSegmentSize(src),
-                src.isNative() ? src.address() : -1, src, rwFlags, ioprio);
+                RequestChecks.liveAddress(src), src, rwFlags, ioprio);
     }
 
     /**
@@ -225,7 +228,14 @@ public final class AioFile implements AutoCloseable {
         }
         CompletableFuture<Integer> future = new CompletableFuture<>();
         if (length == 0) {
-            future.complete(0);
+            // nothing for the kernel to do, but a closed file or context refuses it as it refuses any request
+            if (!handle.isOpen()) {
+                future.completeExceptionally(handle.closed());
+            } else if (!context.isOpen()) {
+                future.completeExceptionally(new AioClosedException(context + " is closed"));
+            } else {
+                future.complete(0);
+            }
             return future;
         }
         if (!handle.tryAcquire()) {
@@ -310,18 +320,28 @@ public final class AioFile implements AutoCloseable {
         if (!handle.tryAcquire()) {
             return CompletableFuture.failedFuture(handle.closed());
         }
-        return context.supplyBlocking(() -> {
+        // the reference goes back once: after the call, or when the context refused to run it
+        AtomicBoolean held = new AtomicBoolean(true);
+        CompletableFuture<Void> future = context.supplyBlocking(() -> {
             int r;
             try {
                 r = call.getAsInt();
             } finally {
-                handle.release(); // the descriptor is not used after the call
+                if (held.getAndSet(false)) {
+                    handle.release(); // the descriptor is not used after the call
+                }
             }
             if (r < 0) {
                 throw new AioIOException(op, handle.path() + " (fd " + handle.fd() + ")", position, length, -r, null);
             }
             return null;
         });
+        future.whenComplete((v, t) -> {
+            if (held.getAndSet(false)) {
+                handle.release();
+            }
+        });
+        return future;
     }
 
     /**

@@ -76,6 +76,30 @@ public final class RequestChecks {
         }
     }
 
+    /**
+     * The address the kernel is to use for a direct ByteBuffer, or -1 for a heap one (bounced through native
+     * memory); refuses a buffer whose memory was freed (a view of a segment whose arena is closed).
+     *
+     * @throws IllegalStateException when the buffer's memory is no longer alive
+     */
+    public static long liveAddress(ByteBuffer buffer) {
+        return buffer.isDirect() ? liveAddress(MemorySegment.ofBuffer(buffer)) : -1;
+    }
+
+    /**
+     * The address the kernel is to use for a native segment, or -1 for a heap one; refuses a segment whose
+     * arena is closed, as the JDK's own channels do, since the kernel would write into freed memory.
+     *
+     * @throws IllegalStateException when the segment's arena is closed
+     */
+    public static long liveAddress(MemorySegment segment) {
+        if (!segment.scope().isAlive()) {
+            throw new IllegalStateException("the buffer's memory is freed (its arena is closed): a MemorySegment, and a "
+                    + "ByteBuffer made from one, must stay alive until the request's future completes");
+        }
+        return segment.isNative() ? segment.address() : -1;
+    }
+
     /** The segment's size, within the kernel's per-request limit. */
     public static long checkSegmentSize(MemorySegment seg) {
         if (seg.byteSize() > AioAbi.MAX_RW_COUNT) {
@@ -101,6 +125,7 @@ public final class RequestChecks {
             if (read && bb.isReadOnly()) {
                 throw new IllegalArgumentException("buffer " + i + " is read-only: cannot read into it");
             }
+            liveAddress(bb);
             total += bb.remaining();
         }
         return total;
