@@ -54,6 +54,7 @@ final class Completer {
         if (memory != 0) {
             NativeMemory.free(memory);
         }
+        engine.writeOrder.ended(slot); // requests it held back start now, before newer ones: start order holds
         slots.free(slot);
         engine.startWaiting();
         if (file != null) {

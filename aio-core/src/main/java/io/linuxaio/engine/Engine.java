@@ -44,6 +44,7 @@ public final class Engine {
     final NowaitFallback fallback;
     final Polls polls;
     final Completer completer;
+    final WriteOrder writeOrder;
     final Lifecycle lifecycle;
     /** Requests waiting for a free slot, oldest first. */
     final ArrayDeque<Request> waiting = new ArrayDeque<>();
@@ -64,6 +65,7 @@ public final class Engine {
         this.fallback = new NowaitFallback(this, slots, kernel, counters, settings.nonBlockingSubmit());
         this.polls = new Polls(this, slots, kernel, counters);
         this.completer = new Completer(this, slots, kernel, counters);
+        this.writeOrder = new WriteOrder(this, slots);
         this.lifecycle = new Lifecycle(this);
         if (owner != null) {
             this.owner = owner;
@@ -168,13 +170,26 @@ public final class Engine {
             return;
         }
 
-        NowaitFallback.Route route = fallback.route(file, op, rwFlags);
-        boolean nowait = route == NowaitFallback.Route.NOWAIT;
-        slots.nowaitAdded[slot] = nowait;
         int iocbFlags = AioAbi.IOCB_FLAG_RESFD | (ioprio != 0 ? AioAbi.IOCB_FLAG_IOPRIO : 0);
         Iocb.prep(kernel.iocb(slot), op.opcode(), fd, buf, kind.iocbCount(attachment, length), position < 0 ? 0 : position,
-                slots.aioData(slot), rwFlags | (nowait ? AioAbi.RWF_NOWAIT : 0), iocbFlags, (short) ioprio, kernel.eventFd);
+                slots.aioData(slot), rwFlags, iocbFlags, (short) ioprio, kernel.eventFd);
         counters.increment(Counters.SUBMITTED);
+        if (writeOrder.admit(slot)) {
+            launch(slot);
+        }
+    }
+
+    /**
+     * Sends a filled slot on its way: RWF_NOWAIT added or not, then to the batch, or straight to the pool
+     * (decided now, not at start: an ordered request learns what the file taught meanwhile). Owner thread.
+     */
+    void launch(int slot) {
+        NowaitFallback.Route route = fallback.route(slots.files[slot], slots.ops[slot], slots.userFlags[slot]);
+        boolean nowait = route == NowaitFallback.Route.NOWAIT;
+        slots.nowaitAdded[slot] = nowait;
+        if (nowait) {
+            Iocb.aioRwFlags(kernel.iocb(slot), slots.userFlags[slot] | AioAbi.RWF_NOWAIT);
+        }
         if (route == NowaitFallback.Route.POOL) {
             fallback.toPool(slot, 0);
         } else {
@@ -282,6 +297,7 @@ public final class Engine {
         if (slots.ownMemory[slot] != 0) {
             NativeMemory.free(slots.ownMemory[slot]);
         }
+        writeOrder.ended(slot);
         slots.free(slot);
         if (file != null) {
             file.release();
@@ -289,6 +305,15 @@ public final class Engine {
         if (future != null && !future.isDone()) {
             counters.increment(Counters.FAILED);
             future.completeExceptionally(cause);
+        }
+    }
+
+    /** Fails the requests that wait for an earlier overlapping one, on teardown: they never reached the kernel. */
+    void failOrdered(AioAbandonedException cause) {
+        for (int slot = 0; slot < slots.depth; slot++) {
+            if (slots.states[slot] == SlotState.ORDERED) {
+                failAbandoned(slot, cause);
+            }
         }
     }
 

@@ -43,6 +43,14 @@ public final class FileHandle {
     /** The filesystem refused RWF_NOWAIT for reads. Owner thread. */
     boolean nowaitReadRefused;
 
+    /** The file's reads and writes in flight, in start order ({@link WriteOrder}): first and last slot, or -1. Owner thread. */
+    int orderFirst = -1;
+    int orderLast = -1;
+    /** Writes in that list. Owner thread. */
+    int orderWrites;
+    /** Requests in that list that wait for an earlier overlapping one. Owner thread. */
+    int orderWaiting;
+
     FileHandle(Path path, int fd, boolean direct, boolean readable, boolean writable, boolean deleteOnClose) {
         this.path = path;
         this.fd = fd;

@@ -138,8 +138,10 @@ final class Lifecycle {
         if (isTerminated()) {
             return;
         }
+        engine.writeOrder.stop();
         engine.polls.failOnAbandon(cause);
         engine.submitter.failAll(slot -> engine.failAbandoned(slot, cause));
+        engine.failOrdered(cause); // never reached the kernel either
         Request waiting;
         while ((waiting = engine.pollWaiting()) != null) {
             waiting.fail(cause);

@@ -31,6 +31,9 @@ final class SlotTable {
     final int[] bufferStarts;
     final long[] positions;
     final long[] lengths;
+    /** The file's in-flight list in start order ({@link WriteOrder}): the previous and next slot, or -1. */
+    final int[] orderPrev;
+    final int[] orderNext;
     /** Native memory of the request's own (bounce buffer, long iovec array), or 0; freed with the slot. */
     final long[] ownMemory;
 
@@ -59,6 +62,10 @@ final class SlotTable {
         positions = new long[depth];
         lengths = new long[depth];
         ownMemory = new long[depth];
+        orderPrev = new int[depth];
+        orderNext = new int[depth];
+        Arrays.fill(orderPrev, -1);
+        Arrays.fill(orderNext, -1);
         freeStack = new int[depth];
         for (int i = 0; i < depth; i++) {
             freeStack[i] = depth - 1 - i; // slot 0 on top
@@ -131,6 +138,7 @@ final class SlotTable {
 
     /** What the slots hold, counted by state, with the first requests listed. Any thread: a snapshot that may lag. */
     String describe(int waiting) {
+        int ordered = 0;
         int batched = 0;
         int kernel = 0;
         int pool = 0;
@@ -138,6 +146,7 @@ final class SlotTable {
         for (int slot = 0; slot < depth; slot++) {
             SlotState st = states[slot];
             switch (st) {
+                case ORDERED -> ordered++;
                 case BATCHED -> batched++;
                 case IN_KERNEL -> kernel++;
                 case IN_FALLBACK -> pool++;
@@ -149,7 +158,7 @@ final class SlotTable {
                 list.append(op.callName()).append('@').append(positions[slot]).append(' ');
             }
         }
-        return "batched " + batched + ", in the kernel " + kernel + " (counted " + inKernel + "), on the blocking pool "
+        return "waiting for an overlapping request " + ordered + ", batched " + batched + ", in the kernel " + kernel + " (counted " + inKernel + "), on the blocking pool "
                 + pool + ", waiting for a slot " + waiting + ", free slots " + freeTop + "/" + depth
                 + (list.length() > 0 ? ", requests: " + list.toString().trim() : "");
     }
