@@ -198,7 +198,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
             f.completeExceptionally(new ClosedChannelException());
             return f;
         }
-        BlockingPool.executor().execute(() -> {
+        BlockingPool.calls().execute(() -> {
             try {
                 FileLock inner = lockChannel().lock(position, size, shared);
                 f.complete(new Lock(inner));

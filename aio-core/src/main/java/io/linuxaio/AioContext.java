@@ -226,7 +226,9 @@ public final class AioContext implements AutoCloseable {
     }
 
     /**
-     * Runs {@code call}, a blocking call, on the library's blocking pool and completes the future on the
+     * Runs {@code call}, a blocking call, on the library's pool of blocking calls (apart from the threads
+     * that do the I/O the kernel would have blocked on, so a call that waits long holds up no read or
+     * write) and completes the future on the
      * owner thread with its result or its exception: the way an event loop does the few things that have
      * no asynchronous form (resolving a path, opening a file) without blocking. A result that is
      * {@link AutoCloseable} and that nobody can receive any more (the future was cancelled, or the owner
@@ -241,7 +243,7 @@ public final class AioContext implements AutoCloseable {
             return future;
         }
         try {
-            BlockingPool.executor().execute(() -> {
+            BlockingPool.calls().execute(() -> {
                 if (!isOpen() || future.isDone()) { // closed or cancelled while queued: a refused call has no effect
                     future.completeExceptionally(new AioClosedException(this + " is closed"));
                     return;

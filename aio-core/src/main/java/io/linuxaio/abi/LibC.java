@@ -121,6 +121,8 @@ public final class LibC {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle FREE = Native.libcNoErrno("free", FunctionDescriptor.ofVoid(JAVA_LONG));
     private static final MethodHandle DUP = Native.libc("dup", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle FCNTL = Native.libc("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
+            Linker.Option.firstVariadicArg(2));
 
     private static long result(long r, MemorySegment state) {
         return r == -1 ? -Native.errno(state) : r;
@@ -373,6 +375,21 @@ public final class LibC {
         MemorySegment st = Native.callState();
         try {
             return (int) result((int) need(IOCTL, "ioctl").invokeExact(st, fd, request, argp), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** {@code F_GETFL}: {@code fcntl} returns the file status flags. */
+    public static final int F_GETFL = 3;
+    /** {@code F_SETFL}: {@code fcntl} sets the file status flags ({@code O_APPEND}, {@code O_NONBLOCK}, {@code O_DIRECT}...). */
+    public static final int F_SETFL = 4;
+
+    /** {@code int fcntl(int fd, int cmd, int arg)} (the variadic argument as an int): the result, or {@code -errno}. */
+    public static int fcntl(int fd, int cmd, int arg) {
+        MemorySegment st = Native.callState();
+        try {
+            return (int) result((int) need(FCNTL, "fcntl").invokeExact(st, fd, cmd, arg), st);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }

@@ -111,6 +111,14 @@ public final class Statx {
     public static final int S_IFDIR = 0040000;
     /** {@code S_IFBLK}. */
     public static final int S_IFBLK = 0060000;
+    /** {@code S_IFCHR}. */
+    public static final int S_IFCHR = 0020000;
+    /** {@code S_IFIFO}. */
+    public static final int S_IFIFO = 0010000;
+    /** {@code S_IFSOCK}. */
+    public static final int S_IFSOCK = 0140000;
+    /** {@code S_IFLNK}. */
+    public static final int S_IFLNK = 0120000;
 
     public static int mask(MemorySegment stx) { return stx.get(ValueLayout.JAVA_INT, STX_MASK); }
     public static int mode(MemorySegment stx) { return stx.get(ValueLayout.JAVA_SHORT, STX_MODE) & 0xffff; }

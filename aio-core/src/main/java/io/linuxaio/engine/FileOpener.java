@@ -27,11 +27,16 @@ import java.util.Objects;
 /**
  * Opens files for AIO: open options to {@code O_*} flags (with {@code FileChannel}'s rules), the
  * {@code open(2)} errno to the JDK's exceptions, the file-type check, and the {@code O_DIRECT} alignment
- * probe. Runs on the calling thread, and blocks while the kernel opens the file.
+ * probe. Runs on the calling thread, and blocks while the kernel opens the file; never longer: a FIFO,
+ * socket, character device or directory is refused with {@link NotRegularFileException} without waiting
+ * for a FIFO's other end.
  */
 public final class FileOpener {
 
     private static final Logger LOG = LoggerFactory.getLogger(FileOpener.class);
+
+    /** {@code AT_SYMLINK_NOFOLLOW}: statx describes a symbolic link itself. */
+    private static final int AT_SYMLINK_NOFOLLOW = 0x100;
 
     /** The alignment assumed when neither statx nor sysfs reports one. */
     private static final int ASSUMED_ALIGNMENT = 4096;
@@ -101,17 +106,26 @@ public final class FileOpener {
 
         int fd;
         try (Arena arena = Arena.ofConfined()) {
-            fd = LibC.open(LibC.cString(arena, path), flags, 0666);
+            // O_NONBLOCK: opening a FIFO would otherwise wait for its other end; it is cleared below
+            fd = LibC.open(LibC.cString(arena, path), flags | LibC.O_NONBLOCK, 0666);
+            if (fd == -Errno.ENXIO) { // a FIFO without a reader, or a socket: say what it is
+                String type = typeOf(arena, path, (flags & LibC.O_NOFOLLOW) != 0);
+                if (type != null) {
+                    throw new NotRegularFileException(path.toString(), type);
+                }
+            }
         }
         if (fd < 0) {
             throw openFailure(path, -fd, direct);
         }
         FileHandle file = new FileHandle(path, fd, direct, read, write, deleteOnClose);
         try {
-            int mode = mode(fd, path);
-            if ((mode & Statx.S_IFMT) == Statx.S_IFDIR) {
-                throw new NotRegularFileException(path.toString(), "directory");
+            String type = typeName(mode(fd, path));
+            if (type != null) {
+                throw new NotRegularFileException(path.toString(), type);
             }
+            ErrnoException.check("fcntl(F_SETFL)", LibC.fcntl(fd, LibC.F_SETFL,
+                    (int) ErrnoException.check("fcntl(F_GETFL)", LibC.fcntl(fd, LibC.F_GETFL, 0)) & ~LibC.O_NONBLOCK));
             if (direct) {
                 file.alignment(probeAlignment(fd, path, true));
             }
@@ -131,6 +145,26 @@ public final class FileOpener {
                     new ErrnoException("open", errno).getMessage()).initCause(new ErrnoException("open", errno, file));
             default -> new ErrnoException("open", errno, file + (direct ? " with O_DIRECT" : ""));
         };
+    }
+
+    /** What a file of this mode is, if AIO cannot serve it; null for a regular file or a block device. */
+    private static String typeName(int mode) {
+        return switch (mode & Statx.S_IFMT) {
+            case Statx.S_IFREG, Statx.S_IFBLK -> null;
+            case Statx.S_IFDIR -> "directory";
+            case Statx.S_IFIFO -> "FIFO";
+            case Statx.S_IFSOCK -> "socket";
+            case Statx.S_IFCHR -> "character device";
+            default -> "special file (mode 0" + Integer.toOctalString(mode) + ")";
+        };
+    }
+
+    /** {@link #typeName} of the file at {@code path}, or null when it cannot be read or is regular. */
+    private static String typeOf(Arena arena, Path path, boolean noFollow) {
+        MemorySegment stx = arena.allocate(Statx.LAYOUT);
+        int r = LibC.statx(LibC.AT_FDCWD, LibC.cString(arena, path), noFollow ? AT_SYMLINK_NOFOLLOW : 0,
+                Statx.STATX_TYPE, stx);
+        return r < 0 ? null : typeName(Statx.mode(stx));
     }
 
     private static int mode(int fd, Path path) throws IOException {
