@@ -5,6 +5,7 @@ import io.linuxaio.abi.Iocb;
 import io.linuxaio.abi.LinuxAio;
 
 import java.lang.foreign.ValueLayout;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.IntConsumer;
 
 /**
@@ -47,7 +48,12 @@ final class Submitter {
     private void scheduleFlush() {
         if (!flushScheduled) {
             flushScheduled = true;
-            engine.owner().execute(flushTask);
+            try {
+                engine.owner().execute(flushTask);
+            } catch (RejectedExecutionException e) {
+                // the owner has shut down: the batch stays for abandon(), which fails what never reached the kernel
+                flushScheduled = false;
+            }
         }
     }
 

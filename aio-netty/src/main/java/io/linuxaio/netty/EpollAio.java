@@ -84,6 +84,10 @@ public final class EpollAio implements AutoCloseable {
             IoRegistration registration = ioLoop.register(handle).get();
             handle.registered(registration);
             registration.submit(EpollIoOps.EPOLLIN);
+            // Netty 4.2 closes registered handles on one shutdown path only: a loop that terminates without
+            // closing this one (a zero quiet period while busy) still tears the context down, from the
+            // thread that reports the termination (the loop runs no more tasks then)
+            ioLoop.terminationFuture().addListener(done -> driver.abandon("the event loop " + loop + " terminated"));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             abandonOnLoop(ioLoop, driver, "interrupted while registering with " + loop);

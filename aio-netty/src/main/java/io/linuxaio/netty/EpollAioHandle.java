@@ -74,7 +74,7 @@ final class EpollAioHandle implements EpollIoHandle, AioOwner {
     @Override
     public void terminating() {
         IoRegistration r = registration;
-        if (r != null && r.isValid()) {
+        if (r != null && r.isValid() && !loop.isTerminated()) { // a terminated loop's epoll instance is gone
             r.cancel();
         }
     }

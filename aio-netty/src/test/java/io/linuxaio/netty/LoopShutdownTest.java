@@ -1,0 +1,100 @@
+package io.linuxaio.netty;
+
+import io.linuxaio.AioContext;
+import io.linuxaio.AioFile;
+import io.linuxaio.AioOpenOption;
+import io.linuxaio.abi.AioAbi;
+import io.linuxaio.abi.LibC;
+import io.netty.channel.EventLoop;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import static java.nio.file.StandardOpenOption.READ;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * An event loop that shuts down with a zero quiet period while it is busy: Netty 4.2 then may terminate
+ * without closing its registered handles, and every future must complete all the same, the context be
+ * torn down and its ring unmapped.
+ */
+@ExtendWith(io.linuxaio.testing.LeakCheck.class)
+class LoopShutdownTest {
+
+    static {
+        LeakRecorder.install();
+    }
+
+    @TempDir
+    Path dir;
+
+    private static void completes(CompletableFuture<?> f, String what) throws Exception {
+        try {
+            f.get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            // failed: completed all the same
+        } catch (TimeoutException e) {
+            fail(what + " was left pending after its loop shut down");
+        }
+    }
+
+    @Test
+    void everyFutureCompletesWhenABusyLoopShutsDownWithAZeroQuietPeriod() throws Exception {
+        byte[] data = new byte[8 << 20];
+        new Random(5).nextBytes(data);
+        Path p = dir.resolve("data");
+        Files.write(p, data);
+        for (int round = 0; round < 10; round++) {
+            MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+            EventLoop loop = group.next();
+            AioContext ctx = EpollAio.bind(loop, AioContext.builder().queueDepth(16));
+            AioFile f = ctx.open(p, READ, AioOpenOption.DIRECT);
+            int[] pipe = LibC.pipe(LibC.O_CLOEXEC);
+            try {
+                // keep the loop busy, so that it sees the shutdown between tasks
+                for (int i = 0; i < 1000; i++) {
+                    loop.execute(() -> {
+                        long until = System.nanoTime() + 20_000;
+                        while (System.nanoTime() < until) {
+                            Thread.onSpinWait();
+                        }
+                    });
+                }
+                List<CompletableFuture<?>> futures = new ArrayList<>();
+                for (int i = 0; i < 32; i++) {
+                    futures.add(f.readAsync((long) (i % 64) * 131072, f.allocateAligned(131072)));
+                }
+                futures.add(ctx.poll(pipe[0], AioAbi.POLLIN));
+                group.shutdownGracefully(0, 5, TimeUnit.SECONDS);
+                for (int i = 0; i < 8; i++) { // made while the loop shuts down
+                    futures.add(f.readAsync(0, f.allocateAligned(4096)));
+                }
+                for (CompletableFuture<?> future : futures) {
+                    completes(future, "a request of round " + round);
+                }
+                completes(ctx.closeFuture(), "the context's teardown in round " + round);
+                assertTrue(group.awaitTermination(30, TimeUnit.SECONDS));
+                f.close();
+                completes(f.closeFuture(), "the file's close");
+            } finally {
+                LibC.close(pipe[0]);
+                LibC.close(pipe[1]);
+                group.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
+            }
+        }
+    }
+}
