@@ -3,8 +3,9 @@ package io.linuxaio;
 import io.linuxaio.abi.AioAbi;
 import io.linuxaio.abi.LibC;
 import io.linuxaio.engine.BlockingPool;
-import io.linuxaio.spi.AioDriver;
-import io.linuxaio.spi.ManualOwner;
+import io.linuxaio.testing.LeakCheck;
+import io.linuxaio.testing.OwnerThread;
+import io.linuxaio.testing.TestFiles;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -16,13 +17,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-import static io.linuxaio.TestData.await;
-import static io.linuxaio.TestData.failure;
+import static io.linuxaio.testing.Futures.await;
+import static io.linuxaio.testing.Futures.failure;
 import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -39,74 +39,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @ExtendWith(LeakCheck.class)
 class TeardownTest {
 
-    /** A single-thread owner whose tasks the test schedules, like an event loop. */
-    static final class Owner {
-        final ManualOwner owner = new ManualOwner();
-        final Thread thread;
-        final java.util.Map<AioContext, AioDriver> drivers = new java.util.concurrent.ConcurrentHashMap<>();
-
-        Owner() {
-            CountDownLatch bound = new CountDownLatch(1);
-            thread = new Thread(() -> {
-                owner.bindToCurrentThread();
-                bound.countDown();
-                while (!owner.isShutDown()) {
-                    owner.awaitTasks(1, TimeUnit.SECONDS);
-                    try {
-                        owner.runTasks();
-                    } catch (Throwable t) {
-                        // a test asserts on futures, not on the owner's health
-                    }
-                }
-            }, "test-owner");
-            thread.setDaemon(true);
-            thread.start();
-            try {
-                bound.await();
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-
-        /** A context owned by this thread. */
-        AioContext context(AioContext.Builder builder) throws java.io.IOException {
-            AioDriver driver = AioDriver.create(builder, owner);
-            drivers.put(driver.context(), driver);
-            return driver.context();
-        }
-
-        AioDriver driver(AioContext ctx) {
-            return drivers.get(ctx);
-        }
-
-        int terminatingCalls() {
-            return owner.terminatingCalls();
-        }
-
-        <T> T call(Callable<T> c) throws Exception {
-            CompletableFuture<T> f = new CompletableFuture<>();
-            owner.execute(() -> {
-                try {
-                    f.complete(c.call());
-                } catch (Throwable t) {
-                    f.completeExceptionally(t);
-                }
-            });
-            return await(f);
-        }
-
-        void stop() {
-            owner.shutDown();
-        }
-    }
-
     @TempDir
     Path dir;
-    Owner owner;
+    OwnerThread owner;
 
     @BeforeEach
     void startOwner() {
-        owner = new Owner();
+        owner = OwnerThread.startWithoutTurns("test-owner");
     }
 
     @AfterEach
@@ -170,7 +109,7 @@ class TeardownTest {
 
     @Test
     void abandonWithReadsInTheKernelDeliversThemAndTearsDownOnce() throws Exception {
-        Path p = TestData.file(dir, "r", TestData.random(1 << 20, 31));
+        Path p = TestFiles.file(dir, "r", TestFiles.random(1 << 20, 31));
         AioContext ctx = owner.context(AioContext.builder().queueDepth(16));
         AioFile f = ctx.open(p, READ, AioOpenOption.DIRECT);
         int[] pipe = LibC.pipe(LibC.O_CLOEXEC);
@@ -205,7 +144,7 @@ class TeardownTest {
 
     @Test
     void aFlagTheKernelRefusesFailsTheRequestInsteadOfLoopingThroughThePool() throws Exception {
-        Path p = TestData.file(dir, "a", new byte[8192]);
+        Path p = TestFiles.file(dir, "a", new byte[8192]);
         try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p, READ, WRITE)) {
             Throwable t = failure(f.readAsync(0, ByteBuffer.allocateDirect(4096), AioAbi.RWF_ATOMIC, 0));
             AioIOException e = assertInstanceOf(AioIOException.class, t);
@@ -236,7 +175,7 @@ class TeardownTest {
 
     @Test
     void aBufferBrokenWhileTheKernelOwnedItFailsOnlyItsOwnRequest() throws Exception {
-        Path p = TestData.file(dir, "b", new byte[8192]);
+        Path p = TestFiles.file(dir, "b", new byte[8192]);
         AioContext ctx = owner.context(AioContext.builder().queueDepth(4));
         AioFile f = ctx.open(p, READ, AioOpenOption.DIRECT);
         ByteBuffer b1 = f.allocateAligned(4096);
