@@ -8,6 +8,7 @@ import io.linuxaio.testing.OwnerThread;
 import io.linuxaio.testing.TestFiles;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,6 +21,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static io.linuxaio.testing.Futures.await;
 import static io.linuxaio.testing.Futures.failure;
@@ -194,6 +196,55 @@ class TeardownTest {
             return null;
         });
         await(ctx.closeFuture());
+        await(f.closeFuture());
+    }
+
+    @Test
+    @Disabled("close() off the owner moves the context to CLOSING at once, so a completion reaped before the "
+            + "owner has run the requests handed over earlier finds it idle and tears it down: those accepted "
+            + "requests then fail with AioAbandonedException after close() returned (Lifecycle.terminateIfDone "
+            + "does not wait for the owner to have run closeOnOwner)")
+    void closeOffTheOwnerLetsRequestsStillBeingHandedOverFinish() throws Exception {
+        Path p = TestFiles.file(dir, "handover", TestFiles.random(8192, 61));
+        AioContext ctx = owner.context(AioContext.builder().queueDepth(4));
+        AioFile f = ctx.open(p);
+        AtomicReference<CompletableFuture<Integer>> second = new AtomicReference<>();
+        CompletableFuture<Void> closed = new CompletableFuture<>();
+        record Seen(CompletableFuture<Integer> first, boolean tornDown, boolean secondDone) {
+        }
+        try {
+            // one task on the owner, as one iteration of an event loop: a read goes to the kernel; meanwhile
+            // another thread makes a second read (handed over: a task queued behind this one) and closes the
+            // context; then the owner's turn reaps the first read, before the tasks queued meanwhile run
+            Seen seen = owner.call(() -> {
+                CompletableFuture<Integer> first = f.readAsync(0, ByteBuffer.allocateDirect(4096));
+                ctx.engine().flush();
+                Thread other = new Thread(() -> {
+                    second.set(f.readAsync(4096, ByteBuffer.allocateDirect(4096))); // accepted: the context is open
+                    ctx.close();
+                    closed.complete(null);
+                }, "closer");
+                other.setDaemon(true);
+                other.start();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while ((second.get() == null || ctx.isOpen()) && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                }
+                while (!first.isDone() && System.nanoTime() < deadline) {
+                    owner.driver(ctx).runOwnerTurn();
+                }
+                return new Seen(first, ctx.closeFuture().isDone(), second.get().isDone());
+            });
+            assertEquals(4096, await(seen.first()));
+            assertFalse(seen.tornDown() && !seen.secondDone(),
+                    "the context was torn down while a request accepted before close() had not run");
+            reapWhenPosted(ctx, 1, 1);
+            assertEquals(4096, await(second.get()), "the request accepted before close()");
+            await(closed);
+            assertTrue(ctx.closeFuture().isDone());
+        } finally {
+            f.close(); // a context left open is abandoned when the owner thread stops
+        }
         await(f.closeFuture());
     }
 }
