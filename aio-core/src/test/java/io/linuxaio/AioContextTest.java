@@ -4,6 +4,9 @@ import io.linuxaio.abi.AioAbi;
 import io.linuxaio.abi.AioLimits;
 import io.linuxaio.abi.EventFd;
 import io.linuxaio.abi.LibC;
+import io.linuxaio.testing.LeakCheck;
+import io.linuxaio.testing.Futures;
+import io.linuxaio.testing.TestFiles;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -13,6 +16,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -22,11 +26,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
-import static io.linuxaio.TestData.await;
-import static io.linuxaio.TestData.failure;
+import static io.linuxaio.testing.Futures.await;
+import static io.linuxaio.testing.Futures.failure;
 import static java.nio.file.StandardOpenOption.CREATE;
 import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
@@ -46,8 +49,8 @@ class AioContextTest {
 
     @Test
     void tinyQueueDepthTakesTenThousandRequestsInOrder() throws Exception {
-        byte[] data = TestData.random(1 << 20, 21);
-        Path p = TestData.file(dir, "bp", data);
+        byte[] data = TestFiles.random(1 << 20, 21);
+        Path p = TestFiles.file(dir, "bp", data);
         try (AioContext ctx = AioContext.builder().queueDepth(4).build(); AioFile f = ctx.open(p)) {
             List<CompletableFuture<Integer>> fs = new ArrayList<>();
             List<ByteBuffer> bufs = new ArrayList<>();
@@ -70,18 +73,16 @@ class AioContextTest {
 
     @Test
     void pastTheBoundedQueueRequestsAreRefusedWithAClearError() throws Exception {
-        Path p = TestData.file(dir, "q", new byte[4096]);
+        Path p = TestFiles.file(dir, "q", new byte[4096]);
         try (AioContext ctx = AioContext.builder().queueDepth(2).maxQueued(3).build(); AioFile f = ctx.open(p)) {
             // submitted on the owner thread in one task, so nothing completes in between
-            CompletableFuture<List<CompletableFuture<Integer>>> all = new CompletableFuture<>();
-            ctx.ownerExecutor().execute(() -> {
-                List<CompletableFuture<Integer>> fs = new ArrayList<>();
+            List<CompletableFuture<Integer>> fs = Futures.call(ctx.ownerExecutor(), () -> {
+                List<CompletableFuture<Integer>> started = new ArrayList<>();
                 for (int i = 0; i < 7; i++) {
-                    fs.add(f.readAsync(0, ByteBuffer.allocateDirect(16)));
+                    started.add(f.readAsync(0, ByteBuffer.allocateDirect(16)));
                 }
-                all.complete(fs);
+                return started;
             });
-            List<CompletableFuture<Integer>> fs = await(all);
             for (int i = 0; i < 5; i++) {
                 assertEquals(16, await(fs.get(i)));
             }
@@ -95,8 +96,8 @@ class AioContextTest {
 
     @Test
     void requestsFromManyThreadsAllComplete() throws Exception {
-        byte[] data = TestData.random(1 << 20, 22);
-        Path p = TestData.file(dir, "mt", data);
+        byte[] data = TestFiles.random(1 << 20, 22);
+        Path p = TestFiles.file(dir, "mt", data);
         ExecutorService pool = Executors.newFixedThreadPool(8);
         try (AioContext ctx = AioContext.builder().queueDepth(32).build(); AioFile f = ctx.open(p)) {
             List<Future<Integer>> results = new ArrayList<>();
@@ -116,7 +117,7 @@ class AioContextTest {
                         fs.add(f.readAsync(pos, b));
                     }
                     for (int i = 0; i < fs.size(); i++) {
-                        assertEquals(512, fs.get(i).get(30, TimeUnit.SECONDS));
+                        assertEquals(512, await(fs.get(i)));
                         assertEquals(data[positions.get(i) + 511], bufs.get(i).get(511));
                         ok++;
                     }
@@ -124,7 +125,7 @@ class AioContextTest {
                 }));
             }
             for (Future<Integer> r : results) {
-                assertEquals(500, r.get(60, TimeUnit.SECONDS));
+                assertEquals(500, await(r, "a thread's 500 reads", Duration.ofSeconds(60)));
             }
             assertEquals(4000, ctx.metrics().completed());
         } finally {
@@ -134,7 +135,7 @@ class AioContextTest {
 
     @Test
     void futuresCompleteOnTheOwnerThread() throws Exception {
-        Path p = TestData.file(dir, "owner", new byte[100]);
+        Path p = TestFiles.file(dir, "owner", new byte[100]);
         try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p)) {
             AtomicReference<Thread> owner = new AtomicReference<>();
             ctx.ownerExecutor().execute(() -> owner.set(Thread.currentThread()));
@@ -153,8 +154,8 @@ class AioContextTest {
 
     @Test
     void closeWithRequestsInFlightLetsThemFinishAndFreesEverything() throws Exception {
-        byte[] data = TestData.random(4 << 20, 23);
-        Path p = TestData.file(dir, "cl", data);
+        byte[] data = TestFiles.random(4 << 20, 23);
+        Path p = TestFiles.file(dir, "cl", data);
         long aioNr = AioLimits.aioNr();
         AioContext ctx = AioContext.builder().queueDepth(8).build();
         assertNotEquals(aioNr, AioLimits.aioNr());
@@ -219,8 +220,8 @@ class AioContextTest {
 
     @Test
     void coldBufferedReadGoesThroughTheFallbackWithoutBlockingTheOwner() throws Exception {
-        byte[] data = TestData.random(16 << 20, 24);
-        Path p = TestData.file(dir, "cold", data);
+        byte[] data = TestFiles.random(16 << 20, 24);
+        Path p = TestFiles.file(dir, "cold", data);
         try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p)) {
             await(f.fdatasync());
             assertEquals(0, LibC.posix_fadvise(f.fd(), 0, 0, LibC.POSIX_FADV_DONTNEED));
@@ -281,7 +282,7 @@ class AioContextTest {
 
     @Test
     void misalignedDirectRequestsAreRefusedBeforeSubmission() throws Exception {
-        Path p = TestData.file(dir, "al", new byte[1 << 16]);
+        Path p = TestFiles.file(dir, "al", new byte[1 << 16]);
         try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p, READ, WRITE, AioOpenOption.DIRECT)) {
             DirectIoAlignment a = f.alignment();
             Assumptions.assumeTrue(a.offsetAlignment() > 1, "the filesystem imposes no O_DIRECT alignment");
@@ -324,8 +325,8 @@ class AioContextTest {
 
     @Test
     void aCompletionWithAStaleGenerationIsCountedAndNeverDelivered() throws Exception {
-        byte[] data = TestData.random(64, 25);
-        Path p = TestData.file(dir, "gen", data);
+        byte[] data = TestFiles.random(64, 25);
+        Path p = TestFiles.file(dir, "gen", data);
         try (AioContext ctx = AioContext.builder().queueDepth(2).build(); AioFile f = ctx.open(p);
              java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
             // a foreign iocb in the context's ring that claims slot 0 with a generation never issued
@@ -350,20 +351,19 @@ class AioContextTest {
 
     @Test
     void requestsWaitingForASlotAreNotStarvedByCallbacksThatChainNewOnes() throws Exception {
-        Path p = TestData.file(dir, "fair", TestData.random(1 << 16, 51));
+        Path p = TestFiles.file(dir, "fair", TestFiles.random(1 << 16, 51));
         try (AioContext ctx = AioContext.builder().queueDepth(2).build(); AioFile f = ctx.open(p)) {
             java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-            CompletableFuture<List<CompletableFuture<Integer>>> queued = new CompletableFuture<>();
-            ctx.ownerExecutor().execute(() -> {
+            List<CompletableFuture<Integer>> queued = Futures.call(ctx.ownerExecutor(), () -> {
                 // two chains hold both slots and re-issue from their completions, on the owner thread
                 for (int c = 0; c < 2; c++) {
                     chain(f, stop);
                 }
                 // these two must wait for a slot, and must get one although the chains never stop asking
-                queued.complete(List.of(f.readAsync(0, ByteBuffer.allocateDirect(16)), f.readAsync(16, ByteBuffer.allocateDirect(16))));
+                return List.of(f.readAsync(0, ByteBuffer.allocateDirect(16)), f.readAsync(16, ByteBuffer.allocateDirect(16)));
             });
             try {
-                for (CompletableFuture<Integer> q : await(queued)) {
+                for (CompletableFuture<Integer> q : queued) {
                     assertEquals(16, await(q));
                 }
             } finally {
@@ -382,8 +382,8 @@ class AioContextTest {
 
     @Test
     void aBufferedReadThatNowaitCutsShortIsCompletedOnThePool() throws Exception {
-        byte[] data = TestData.random(1 << 20, 52);
-        Path p = TestData.file(dir, "partial", data);
+        byte[] data = TestFiles.random(1 << 20, 52);
+        Path p = TestFiles.file(dir, "partial", data);
         try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p)) {
             await(f.fdatasync());
             assertEquals(0, LibC.posix_fadvise(f.fd(), 0, 0, LibC.POSIX_FADV_DONTNEED));

@@ -2,8 +2,11 @@ package io.linuxaio;
 
 import io.linuxaio.abi.AioAbi;
 import io.linuxaio.abi.IoPrio;
+import io.linuxaio.testing.LeakCheck;
+import io.linuxaio.testing.TestFiles;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,8 +24,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 
-import static io.linuxaio.TestData.await;
-import static io.linuxaio.TestData.failure;
+import static io.linuxaio.testing.Futures.await;
+import static io.linuxaio.testing.Futures.failure;
 import static java.nio.file.StandardOpenOption.CREATE;
 import static java.nio.file.StandardOpenOption.CREATE_NEW;
 import static java.nio.file.StandardOpenOption.READ;
@@ -55,8 +58,8 @@ class AioFileTest {
 
     @Test
     void readsIntoDirectAndHeapBuffersAndAdvancesPosition() throws Exception {
-        byte[] data = TestData.random(64 * 1024, 1);
-        Path p = TestData.file(dir, "r", data);
+        byte[] data = TestFiles.random(64 * 1024, 1);
+        Path p = TestFiles.file(dir, "r", data);
         try (AioFile f = ctx.open(p)) {
             ByteBuffer direct = ByteBuffer.allocateDirect(8192);
             direct.position(100);
@@ -76,8 +79,8 @@ class AioFileTest {
 
     @Test
     void readAtEndOfFileReturnsZeroAndStraddlingReadIsShort() throws Exception {
-        byte[] data = TestData.random(1000, 2);
-        try (AioFile f = ctx.open(TestData.file(dir, "eof", data))) {
+        byte[] data = TestFiles.random(1000, 2);
+        try (AioFile f = ctx.open(TestFiles.file(dir, "eof", data))) {
             assertEquals(0, await(f.readAsync(1000, ByteBuffer.allocateDirect(10))));
             assertEquals(0, await(f.readAsync(5000, ByteBuffer.allocateDirect(10))));
             ByteBuffer b = ByteBuffer.allocateDirect(100);
@@ -90,7 +93,7 @@ class AioFileTest {
     void writesThenReadsBackThroughSegmentsAndBuffers() throws Exception {
         Path p = dir.resolve("w");
         try (AioFile f = ctx.open(p, READ, WRITE, CREATE_NEW); Arena arena = Arena.ofConfined()) {
-            byte[] data = TestData.random(10_000, 3);
+            byte[] data = TestFiles.random(10_000, 3);
             MemorySegment seg = arena.allocate(data.length);
             seg.copyFrom(MemorySegment.ofArray(data));
             assertEquals(data.length, await(f.writeAsync(0, seg)));
@@ -146,8 +149,8 @@ class AioFileTest {
 
     @Test
     void perRequestFlagsAndPriorityReachTheKernel() throws Exception {
-        byte[] data = TestData.random(4096, 4);
-        try (AioFile f = ctx.open(TestData.file(dir, "flags", data), READ, WRITE)) {
+        byte[] data = TestFiles.random(4096, 4);
+        try (AioFile f = ctx.open(TestFiles.file(dir, "flags", data), READ, WRITE)) {
             ByteBuffer b = ByteBuffer.allocateDirect(4096);
             assertEquals(4096, await(f.readAsync(0, b, 0, IoPrio.prioValue(IoPrio.IOPRIO_CLASS_BE, 4))));
             assertEquals(data[4095], b.get(4095));
@@ -170,7 +173,7 @@ class AioFileTest {
     @Test
     void openErrorsAreTheJdkOnes() throws Exception {
         assertThrows(NoSuchFileException.class, () -> ctx.open(dir.resolve("missing")));
-        Path existing = TestData.file(dir, "exists", new byte[1]);
+        Path existing = TestFiles.file(dir, "exists", new byte[1]);
         assertThrows(FileAlreadyExistsException.class, () -> ctx.open(existing, WRITE, CREATE_NEW));
         java.io.IOException e = assertThrows(java.io.IOException.class, () -> ctx.open(dir));
         assertTrue(e.getMessage().contains("directory"), e.getMessage());
@@ -178,7 +181,7 @@ class AioFileTest {
 
     @Test
     void badInputIsRefusedAtTheCall() throws Exception {
-        Path p = TestData.file(dir, "bad", new byte[4096]);
+        Path p = TestFiles.file(dir, "bad", new byte[4096]);
         try (AioFile ro = ctx.open(p); AioFile wo = ctx.open(p, WRITE)) {
             ByteBuffer b = ByteBuffer.allocateDirect(16);
             assertThrows(NullPointerException.class, () -> ro.readAsync(0, (ByteBuffer) null));
@@ -206,8 +209,8 @@ class AioFileTest {
 
     @Test
     void closedFileFailsNewRequestsAndClosesAfterInFlightOnes() throws Exception {
-        byte[] data = TestData.random(1 << 20, 5);
-        AioFile f = ctx.open(TestData.file(dir, "closing", data));
+        byte[] data = TestFiles.random(1 << 20, 5);
+        AioFile f = ctx.open(TestFiles.file(dir, "closing", data));
         CompletableFuture<?>[] inFlight = new CompletableFuture<?>[32];
         ByteBuffer[] bufs = new ByteBuffer[inFlight.length];
         for (int i = 0; i < inFlight.length; i++) {
@@ -241,6 +244,18 @@ class AioFileTest {
             assertEquals(512, e.length());
             assertEquals("EFBIG", e.errnoName());
             assertTrue(e.getMessage().contains(f.path().toString()), e.getMessage());
+        }
+    }
+
+    @Test
+    @Disabled("AlignedBuffers.allocate (and so AioFile.allocateAligned) cuts the buffer with ByteBuffer.alignedSlice, "
+            + "which also rounds the end down to the alignment: a capacity that is not a multiple of the alignment "
+            + "fails with 'newLimit > capacity' unless the raw buffer happens to sit near an aligned address")
+    void alignedBuffersHaveTheCapacityAskedForWhateverItIs() {
+        for (int i = 0; i < 64; i++) {
+            ByteBuffer b = AlignedBuffers.allocate(100, 4096);
+            assertEquals(100, b.capacity());
+            assertEquals(0, java.lang.foreign.MemorySegment.ofBuffer(b).address() % 4096);
         }
     }
 }

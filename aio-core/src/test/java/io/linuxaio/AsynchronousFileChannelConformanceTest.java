@@ -1,5 +1,7 @@
 package io.linuxaio;
 
+import io.linuxaio.testing.LeakCheck;
+import io.linuxaio.testing.TestFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,10 +23,10 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 
+import static io.linuxaio.testing.Futures.await;
+import static io.linuxaio.testing.Futures.failure;
 import static java.nio.file.StandardOpenOption.APPEND;
 import static java.nio.file.StandardOpenOption.CREATE;
 import static java.nio.file.StandardOpenOption.READ;
@@ -65,31 +67,22 @@ class AsynchronousFileChannelConformanceTest {
     @TempDir
     Path dir;
 
-    static <T> T get(Future<T> f) throws Exception {
-        return f.get(30, TimeUnit.SECONDS);
-    }
-
-    static Throwable failure(Future<?> f) throws Exception {
-        ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(30, TimeUnit.SECONDS));
-        return e.getCause();
-    }
-
     @ParameterizedTest
     @EnumSource(Impl.class)
     void writeThenReadBack(Impl impl) throws Exception {
         Path p = dir.resolve("f");
-        byte[] data = TestData.random(100_000, 41);
+        byte[] data = TestFiles.random(100_000, 41);
         try (AsynchronousFileChannel ch = impl.open(p, READ, WRITE, CREATE)) {
             ByteBuffer src = ByteBuffer.wrap(data);
-            assertEquals(data.length, get(ch.write(src, 0)));
+            assertEquals(data.length, await(ch.write(src, 0)));
             assertEquals(data.length, src.position());
             assertEquals(data.length, ch.size());
             ByteBuffer dst = ByteBuffer.allocate(1000);
-            assertEquals(1000, get(ch.read(dst, 500)));
+            assertEquals(1000, await(ch.read(dst, 500)));
             assertEquals(1000, dst.position());
             assertArrayEquals(Arrays.copyOfRange(data, 500, 1500), dst.array());
             ByteBuffer direct = ByteBuffer.allocateDirect(10);
-            assertEquals(10, get(ch.read(direct, 0)));
+            assertEquals(10, await(ch.read(direct, 0)));
             assertEquals(data[9], direct.get(9));
         }
         assertArrayEquals(data, Files.readAllBytes(p));
@@ -98,19 +91,19 @@ class AsynchronousFileChannelConformanceTest {
     @ParameterizedTest
     @EnumSource(Impl.class)
     void endOfFileAndEmptyBuffers(Impl impl) throws Exception {
-        Path p = TestData.file(dir, "e", new byte[100]);
+        Path p = TestFiles.file(dir, "e", new byte[100]);
         try (AsynchronousFileChannel ch = impl.open(p, READ)) {
-            assertEquals(-1, get(ch.read(ByteBuffer.allocate(10), 100)));
-            assertEquals(-1, get(ch.read(ByteBuffer.allocate(10), 5000)));
-            assertEquals(40, get(ch.read(ByteBuffer.allocate(50), 60)));
-            assertEquals(0, get(ch.read(ByteBuffer.allocate(0), 0)));
+            assertEquals(-1, await(ch.read(ByteBuffer.allocate(10), 100)));
+            assertEquals(-1, await(ch.read(ByteBuffer.allocate(10), 5000)));
+            assertEquals(40, await(ch.read(ByteBuffer.allocate(50), 60)));
+            assertEquals(0, await(ch.read(ByteBuffer.allocate(0), 0)));
         }
     }
 
     @ParameterizedTest
     @EnumSource(Impl.class)
     void badArgumentsAndAccessModes(Impl impl) throws Exception {
-        Path p = TestData.file(dir, "b", new byte[100]);
+        Path p = TestFiles.file(dir, "b", new byte[100]);
         try (AsynchronousFileChannel ro = impl.open(p, READ); AsynchronousFileChannel wo = impl.open(p, WRITE)) {
             assertThrows(IllegalArgumentException.class, () -> ro.read(ByteBuffer.allocate(1), -1));
             assertThrows(IllegalArgumentException.class, () -> wo.write(ByteBuffer.allocate(1), -1));
@@ -129,7 +122,7 @@ class AsynchronousFileChannelConformanceTest {
     @ParameterizedTest
     @EnumSource(Impl.class)
     void aClosedChannelFailsRequests(Impl impl) throws Exception {
-        Path p = TestData.file(dir, "c", new byte[100]);
+        Path p = TestFiles.file(dir, "c", new byte[100]);
         AsynchronousFileChannel ch = impl.open(p, READ, WRITE);
         assertTrue(ch.isOpen());
         ch.close();
@@ -151,13 +144,13 @@ class AsynchronousFileChannelConformanceTest {
                 failed.complete("att".equals(attachment) ? exc : null);
             }
         });
-        assertInstanceOf(ClosedChannelException.class, get(failed));
+        assertInstanceOf(ClosedChannelException.class, await(failed));
     }
 
     @ParameterizedTest
     @EnumSource(Impl.class)
     void completionHandlersGetTheResultAndTheAttachment(Impl impl) throws Exception {
-        Path p = TestData.file(dir, "h", TestData.random(64, 42));
+        Path p = TestFiles.file(dir, "h", TestFiles.random(64, 42));
         try (AsynchronousFileChannel ch = impl.open(p, READ)) {
             CompletableFuture<String> done = new CompletableFuture<>();
             ch.read(ByteBuffer.allocate(64), 0, 7, new CompletionHandler<Integer, Integer>() {
@@ -171,14 +164,14 @@ class AsynchronousFileChannelConformanceTest {
                     done.completeExceptionally(exc);
                 }
             });
-            assertEquals("64/7", get(done));
+            assertEquals("64/7", await(done));
         }
     }
 
     @ParameterizedTest
     @EnumSource(Impl.class)
     void sizeTruncateAndForce(Impl impl) throws Exception {
-        Path p = TestData.file(dir, "s", new byte[1000]);
+        Path p = TestFiles.file(dir, "s", new byte[1000]);
         try (AsynchronousFileChannel ch = impl.open(p, READ, WRITE)) {
             assertEquals(1000, ch.size());
             assertSame(ch, ch.truncate(2000)); // never grows the file
@@ -194,7 +187,7 @@ class AsynchronousFileChannelConformanceTest {
     @ParameterizedTest
     @EnumSource(Impl.class)
     void locks(Impl impl) throws Exception {
-        Path p = TestData.file(dir, "l", new byte[100]);
+        Path p = TestFiles.file(dir, "l", new byte[100]);
         try (AsynchronousFileChannel ch = impl.open(p, READ, WRITE)) {
             FileLock lock = ch.tryLock(0, 10, false);
             assertNotNull(lock);
@@ -204,7 +197,7 @@ class AsynchronousFileChannelConformanceTest {
             assertThrows(OverlappingFileLockException.class, () -> ch.tryLock(5, 10, false));
             lock.release();
             assertFalse(lock.isValid());
-            FileLock shared = get(ch.lock(20, 10, true));
+            FileLock shared = await(ch.lock(20, 10, true));
             assertTrue(shared.isShared());
             assertEquals(20, shared.position());
             shared.release();
@@ -213,22 +206,22 @@ class AsynchronousFileChannelConformanceTest {
 
     @Test
     void directIoWhichTheJdkChannelOffersOnlyWithoutAlignmentHelp() throws Exception {
-        Path p = TestData.file(dir, "d", TestData.random(1 << 16, 43));
+        Path p = TestFiles.file(dir, "d", TestFiles.random(1 << 16, 43));
         try (AioAsynchronousFileChannel ch = AioAsynchronousFileChannel.open(p, READ, AioOpenOption.DIRECT)) {
             int align = ch.file().alignment().offsetAlignment();
             ByteBuffer b = ch.file().allocateAligned(align * 2);
-            assertEquals(align * 2, get(ch.read(b, align)));
+            assertEquals(align * 2, await(ch.read(b, align)));
             assertEquals(Files.readAllBytes(p)[align], b.get(0));
             assertThrows(IllegalArgumentException.class, () -> ch.read(ch.file().allocateAligned(align), 1));
             ByteBuffer heap = ByteBuffer.allocate(align);
-            assertEquals(align, get(ch.read(heap, 0)));
-            assertEquals(-1, get(ch.read(ch.file().allocateAligned(align), 1 << 16)));
+            assertEquals(align, await(ch.read(heap, 0)));
+            assertEquals(-1, await(ch.read(ch.file().allocateAligned(align), 1 << 16)));
         }
     }
 
     @Test
     void blockingReadsOnVirtualThreadsPark() throws Exception {
-        Path p = TestData.file(dir, "v", TestData.random(1 << 20, 44));
+        Path p = TestFiles.file(dir, "v", TestFiles.random(1 << 20, 44));
         byte[] data = Files.readAllBytes(p);
         try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p);
              var exec = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
@@ -241,7 +234,7 @@ class AsynchronousFileChannelConformanceTest {
                 }));
             }
             for (Future<Boolean> r : results) {
-                assertTrue(r.get(30, TimeUnit.SECONDS));
+                assertTrue(await(r));
             }
             // on the owner thread a blocking call would wait for itself
             CompletableFuture<Throwable> onOwner = new CompletableFuture<>();
@@ -253,7 +246,7 @@ class AsynchronousFileChannelConformanceTest {
                     onOwner.complete(t);
                 }
             });
-            assertInstanceOf(IllegalStateException.class, get(onOwner));
+            assertInstanceOf(IllegalStateException.class, await(onOwner));
         }
     }
 

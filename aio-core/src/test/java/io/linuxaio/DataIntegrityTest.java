@@ -1,5 +1,7 @@
 package io.linuxaio;
 
+import io.linuxaio.testing.LeakCheck;
+import io.linuxaio.testing.TestFiles;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -13,7 +15,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 
-import static io.linuxaio.TestData.await;
+import static io.linuxaio.testing.Futures.await;
 import static java.nio.file.StandardOpenOption.CREATE;
 import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
@@ -37,7 +39,7 @@ class DataIntegrityTest {
     @CsvSource({"false, true", "false, false", "true, true", "true, false"})
     void randomReadsAndWritesMatchAnIndependentView(boolean direct, boolean userSpaceReaping) throws Exception {
         Path p = dir.resolve("data");
-        byte[] model = TestData.random(FILE_SIZE, 7);
+        byte[] model = TestFiles.random(FILE_SIZE, 7);
         try (FileChannel fc = FileChannel.open(p, READ, WRITE, CREATE)) {
             fc.write(ByteBuffer.wrap(model), 0);
             fc.force(true);
@@ -58,7 +60,7 @@ class DataIntegrityTest {
                         continue;
                     }
                     ranges.add(new long[] {pos, len});
-                    byte[] bytes = TestData.random(len, rnd.nextLong());
+                    byte[] bytes = TestFiles.random(len, rnd.nextLong());
                     System.arraycopy(bytes, 0, model, (int) pos, len);
                     if (rnd.nextBoolean()) {
                         writes.add(f.writeAsync(pos, fill(f, direct, bytes)));

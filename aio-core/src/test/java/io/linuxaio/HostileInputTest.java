@@ -6,6 +6,8 @@ import io.linuxaio.abi.IoVec;
 import io.linuxaio.abi.Iocb;
 import io.linuxaio.abi.LibC;
 import io.linuxaio.abi.LinuxAio;
+import io.linuxaio.testing.Futures;
+import io.linuxaio.testing.LeakCheck;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -26,9 +28,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
+import static io.linuxaio.testing.Futures.await;
 import static java.nio.file.StandardOpenOption.CREATE;
 import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
@@ -108,7 +110,7 @@ class HostileInputTest {
     static void close() throws Exception {
         for (AioFile f : new AioFile[] {rw, ro, wo, direct, onClosedCtx}) {
             f.close();
-            f.closeFuture().get(30, TimeUnit.SECONDS);
+            await(f.closeFuture());
         }
         ctx.close();
     }
@@ -272,7 +274,7 @@ class HostileInputTest {
         }
         if (result instanceof CompletableFuture<?> f) {
             try {
-                f.get(30, TimeUnit.SECONDS); // never pending
+                await(f); // never pending
                 if (e.failed() != null) {
                     fail(c.name() + ": completed normally; expected " + e.failed().getSimpleName());
                 }
@@ -297,14 +299,12 @@ class HostileInputTest {
 
     private static void assertContextStillWorks() throws Exception {
         ByteBuffer b = buf(16);
-        assertEquals(16, rw.readAsync(0, b).get(30, TimeUnit.SECONDS));
+        assertEquals(16, await(rw.readAsync(0, b)));
         assertEquals(0, ctx.metrics().inFlight() > 0 ? waitIdle() : 0);
     }
 
     private static int waitIdle() throws Exception {
         // a cancelled or completed request gives its slot back on the owner: look from the owner
-        CompletableFuture<Long> inFlight = new CompletableFuture<>();
-        ctx.ownerExecutor().execute(() -> inFlight.complete(ctx.metrics().inFlight()));
-        return (int) (long) inFlight.get(30, TimeUnit.SECONDS);
+        return (int) (long) Futures.call(ctx.ownerExecutor(), () -> ctx.metrics().inFlight());
     }
 }

@@ -9,6 +9,9 @@ import io.linuxaio.abi.Iocb;
 import io.linuxaio.abi.LibC;
 import io.linuxaio.abi.LinuxAio;
 import io.linuxaio.abi.Timespec;
+import io.linuxaio.testing.Futures;
+import io.linuxaio.testing.LeakCheck;
+import io.linuxaio.testing.TestFiles;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -35,8 +38,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import static io.linuxaio.TestData.await;
-import static io.linuxaio.TestData.failure;
+import static io.linuxaio.testing.Futures.await;
+import static io.linuxaio.testing.Futures.failure;
 import static java.nio.file.StandardOpenOption.CREATE;
 import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
@@ -118,7 +121,7 @@ class RealFaultsTest {
             int failures = 0;
             try (AioFile f = ctx.open(p, READ, WRITE, CREATE, AioOpenOption.DIRECT)) {
                 ByteBuffer block = f.allocateAligned(4096);
-                byte[] pattern = TestData.random(4096, 1);
+                byte[] pattern = TestFiles.random(4096, 1);
                 block.put(pattern).flip();
                 long pos = 0;
                 int batch = 32;
@@ -131,7 +134,7 @@ class RealFaultsTest {
                     for (int i = 0; i < batch; i++) {
                         long at = pos + i * 4096L;
                         try {
-                            assertEquals(4096, fs.get(i).get(30, TimeUnit.SECONDS), "O_DIRECT write at " + at);
+                            assertEquals(4096, await(fs.get(i)), "O_DIRECT write at " + at);
                             written += 4096;
                         } catch (java.util.concurrent.ExecutionException e) {
                             AioIOException io = assertIoError(e.getCause(), "pwrite", p, at, 4096, Errno.ENOSPC);
@@ -168,7 +171,7 @@ class RealFaultsTest {
         Path p = mnt.resolve("fill");
         // not a multiple of the page size: each write starts inside a page the previous one reserved
         int chunk = MIB + 1000;
-        byte[] data = TestData.random(chunk, 2);
+        byte[] data = TestFiles.random(chunk, 2);
         ByteBuffer src = ByteBuffer.allocateDirect(chunk).put(data).flip();
         try (AioContext ctx = AioContext.builder().queueDepth(16).name("enospc-buffered").build()) {
             long shortAt = -1;
@@ -179,7 +182,7 @@ class RealFaultsTest {
                 for (int i = 0; i < 64 && enospc == null; i++) {
                     CompletableFuture<Integer> w = f.writeAsync(pos, src.duplicate());
                     try {
-                        int n = w.get(30, TimeUnit.SECONDS);
+                        int n = await(w);
                         assertTrue(n > 0 && n <= chunk, "write count " + n);
                         if (n < chunk && shortAt < 0) {
                             shortAt = pos;
@@ -218,7 +221,7 @@ class RealFaultsTest {
         Path mnt = mountExt4("shutdown");
         Path p = mnt.resolve("buffered");
         Path d = mnt.resolve("direct");
-        byte[] data = TestData.random(8192, 3);
+        byte[] data = TestFiles.random(8192, 3);
         try (AioContext ctx = AioContext.builder().queueDepth(32).name("shutdown").build()) {
             try (AioFile f = ctx.open(p, READ, WRITE, CREATE);
                  AioFile df = ctx.open(d, READ, WRITE, CREATE, AioOpenOption.DIRECT)) {
@@ -262,7 +265,7 @@ class RealFaultsTest {
     @Test
     void directReadsPastTheShrunkBackingFileOfALoopDeviceFailWithEio() throws Exception {
         assumeLoopDevices();
-        byte[] data = TestData.random(16 * MIB, 4);
+        byte[] data = TestFiles.random(16 * MIB, 4);
         Path img = dir.resolve("raw.img");
         Files.write(img, data);
         String dev = attachLoop(img);
@@ -312,7 +315,7 @@ class RealFaultsTest {
                 for (int i = 0; i < past.length; i++) {
                     CompletableFuture<Integer> r = bad.get(i);
                     try {
-                        r.get(30, TimeUnit.SECONDS);
+                        await(r);
                         Assumptions.abort("this kernel's loop driver completed an O_DIRECT read at " + past[i]
                                 + " past the end of the shrunk backing file normally instead of with EIO");
                     } catch (java.util.concurrent.ExecutionException e) {
@@ -341,7 +344,7 @@ class RealFaultsTest {
         Assumptions.assumeTrue(Files.isWritable(trigger), trigger + " does not exist: this kernel cannot trigger an ext4 error");
         Path p = mnt.resolve("buffered");
         Path d = mnt.resolve("direct");
-        byte[] data = TestData.random(8192, 5);
+        byte[] data = TestFiles.random(8192, 5);
         try (AioContext ctx = AioContext.builder().queueDepth(32).name("erofs").build()) {
             try (AioFile f = ctx.open(p, READ, WRITE, CREATE);
                  AioFile df = ctx.open(d, READ, WRITE, CREATE, AioOpenOption.DIRECT)) {
@@ -397,7 +400,7 @@ class RealFaultsTest {
             try (AioFile f = ctx.open(p, READ, WRITE, CREATE);
                  AioFile df = ctx.open(d, READ, WRITE, CREATE, AioOpenOption.DIRECT)) {
                 ByteBuffer block = df.allocateAligned(4096);
-                block.put(TestData.random(4096, 6)).flip();
+                block.put(TestFiles.random(4096, 6)).flip();
                 CompletableFuture<Integer> bad = f.writeAsync(far, ByteBuffer.allocateDirect(4096));
                 CompletableFuture<Integer> good = f.writeAsync(0, block.duplicate());
                 CompletableFuture<Integer> dbad = df.writeAsync(far, block.duplicate());
@@ -420,8 +423,8 @@ class RealFaultsTest {
     void aioFileCloseWaitsForInFlightDirectReadsBeforeClosingTheDescriptor() throws Exception {
         int size = 32 * MIB;
         int len = 128 * KIB;
-        byte[] data = TestData.random(size, 7);
-        Path p = TestData.file(dir, "inflight", data);
+        byte[] data = TestFiles.random(size, 7);
+        Path p = TestFiles.file(dir, "inflight", data);
         try (AioContext ctx = AioContext.builder().queueDepth(256).name("file-close").build()) {
             AioFile f = ctx.open(p, READ, AioOpenOption.DIRECT);
             int fd = f.fd();
@@ -431,29 +434,24 @@ class RealFaultsTest {
                 bufs.add(f.allocateAligned(len));
             }
             // task 1 on the owner: the reads, handed to the kernel in one io_submit when the task ends
-            CompletableFuture<List<CompletableFuture<Integer>>> issued = new CompletableFuture<>();
-            ctx.ownerExecutor().execute(() -> {
+            List<CompletableFuture<Integer>> reads = Futures.call(ctx.ownerExecutor(), () -> {
                 List<CompletableFuture<Integer>> fs = new ArrayList<>();
                 for (int i = 0; i < n; i++) {
                     fs.add(f.readAsync((long) i * len, bufs.get(i)));
                 }
-                issued.complete(fs);
+                return fs;
             });
-            List<CompletableFuture<Integer>> reads = await(issued);
             // task 2 on the owner, after the io_submit: close with the reads in the kernel
             record AtClose(int pending, boolean closeDone, boolean fdStillOurs, Throwable refused) {
             }
-            CompletableFuture<AtClose> atClose = new CompletableFuture<>();
-            ctx.ownerExecutor().execute(() -> {
+            AtClose c = Futures.call(ctx.ownerExecutor(), () -> {
                 int pending = (int) reads.stream().filter(r -> !r.isDone()).count();
                 f.close();
                 boolean closeDone = f.closeFuture().isDone();
                 boolean fdOurs = p.toString().equals(fdTarget(fd));
                 CompletableFuture<Integer> late = f.readAsync(0, f.allocateAligned(4096));
-                atClose.complete(new AtClose(pending, closeDone, fdOurs, late.isCompletedExceptionally()
-                        ? late.exceptionNow() : null));
+                return new AtClose(pending, closeDone, fdOurs, late.isCompletedExceptionally() ? late.exceptionNow() : null);
             });
-            AtClose c = await(atClose);
             assertTrue(c.pending() > 0, "every read completed before close(): nothing was in flight");
             assertFalse(c.closeDone(), "close() closed the descriptor with " + c.pending() + " reads in flight");
             assertTrue(c.fdStillOurs(), "the descriptor was not " + p + " right after close()");
@@ -475,8 +473,8 @@ class RealFaultsTest {
     void rawBindingCompletionsArriveAfterTheDescriptorIsClosed() throws Exception {
         int len = 64 * KIB;
         int n = 64;
-        byte[] data = TestData.random(n * len, 8);
-        Path p = TestData.file(dir, "raw-close", data);
+        byte[] data = TestFiles.random(n * len, 8);
+        Path p = TestFiles.file(dir, "raw-close", data);
         long ctx = LinuxAio.ioSetup(n);
         int fd = -1;
         int got = 0;
@@ -533,8 +531,8 @@ class RealFaultsTest {
     void contextClosedFromAnotherThreadWithReadsAndAPollInFlight() throws Exception {
         int size = 32 * MIB;
         int len = 64 * KIB;
-        byte[] data = TestData.random(size, 9);
-        Path p = TestData.file(dir, "ctx-close", data);
+        byte[] data = TestFiles.random(size, 9);
+        Path p = TestFiles.file(dir, "ctx-close", data);
         int depth = 128;
         long nativeBefore = AioContext.liveNativeBytes();
         long aioNrBefore = AioLimits.aioNr();
@@ -630,30 +628,26 @@ class RealFaultsTest {
     void aRingOfOneSlotTakesTwoHundredDirectReads() throws Exception {
         int len = 4096;
         int n = 200;
-        byte[] data = TestData.random(n * len, 10);
-        Path p = TestData.file(dir, "ring-full", data);
+        byte[] data = TestFiles.random(n * len, 10);
+        Path p = TestFiles.file(dir, "ring-full", data);
         try (AioContext ctx = AioContext.builder().queueDepth(1).name("ring-full").build()) {
             try (AioFile f = ctx.open(p, READ, AioOpenOption.DIRECT)) {
                 List<ByteBuffer> bufs = new ArrayList<>();
                 for (int i = 0; i < n; i++) {
                     bufs.add(f.allocateAligned(len));
                 }
-                CompletableFuture<List<CompletableFuture<Integer>>> issued = new CompletableFuture<>();
-                ctx.ownerExecutor().execute(() -> {
+                List<CompletableFuture<Integer>> reads = Futures.call(ctx.ownerExecutor(), () -> {
                     List<CompletableFuture<Integer>> fs = new ArrayList<>();
                     for (int i = 0; i < n; i++) {
                         fs.add(f.readAsync((long) i * len, bufs.get(i)));
                     }
-                    issued.complete(fs);
+                    return fs;
                 });
-                List<CompletableFuture<Integer>> reads = await(issued);
                 for (int i = 0; i < n; i++) {
                     assertEquals(len, await(reads.get(i)), "read " + i);
                     assertArrayEquals(Arrays.copyOfRange(data, i * len, (i + 1) * len), bytes(bufs.get(i).flip()));
                 }
-                CompletableFuture<AioMetrics> m = new CompletableFuture<>();
-                ctx.ownerExecutor().execute(() -> m.complete(ctx.metrics())); // read on the owner: no lag
-                AioMetrics metrics = await(m);
+                AioMetrics metrics = Futures.call(ctx.ownerExecutor(), ctx::metrics); // read on the owner: no lag
                 assertTrue(metrics.ringFullWaits() > 0, metrics.toString());
                 assertEquals(n, metrics.completed(), metrics.toString());
                 assertEquals(0, metrics.failed(), metrics.toString());
@@ -683,7 +677,7 @@ class RealFaultsTest {
     /** The same context still serves a file on the root filesystem: write, fdatasync, read back. */
     private void assertContextServesRootFs(AioContext ctx) throws Exception {
         Path p = dir.resolve("after-" + System.nanoTime());
-        byte[] data = TestData.random(8192, 99);
+        byte[] data = TestFiles.random(8192, 99);
         try (AioFile f = ctx.open(p, READ, WRITE, CREATE)) {
             assertEquals(8192, await(f.writeAsync(0, ByteBuffer.allocateDirect(8192).put(data).flip())));
             await(f.fdatasync());

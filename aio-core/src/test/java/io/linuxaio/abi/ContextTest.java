@@ -1,5 +1,7 @@
 package io.linuxaio.abi;
 
+import io.linuxaio.testing.LeakCheck;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -28,8 +30,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * errors, the argument checks of {@code io_submit}/{@code io_getevents}/{@code io_pgetevents},
  * availability and features, and the completion ring read from user space.
  */
-@ExtendWith(AioNrExtension.class)
-@ExtendWith(io.linuxaio.LeakCheck.class)
+@ExtendWith(LeakCheck.class)
+@LeakCheck.PerTest
 class ContextTest {
 
     @TempDir

@@ -1,5 +1,7 @@
 package io.linuxaio.abi;
 
+import io.linuxaio.testing.LeakCheck;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -11,8 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code eventfd(2)} through {@link EventFd}. */
-@ExtendWith(AioNrExtension.class)
-@ExtendWith(io.linuxaio.LeakCheck.class)
+@ExtendWith(LeakCheck.class)
+@LeakCheck.PerTest
 class EventFdTest {
 
     @Test

@@ -1,5 +1,7 @@
 package io.linuxaio.abi;
 
+import io.linuxaio.testing.LeakCheck;
+
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
@@ -27,8 +29,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Requests on the real kernel, on real files of a {@code @TempDir} (ext4 on this machine): every
  * opcode, the flags, and the errors {@code io_submit} and {@code io_event.res} report.
  */
-@ExtendWith(AioNrExtension.class)
-@ExtendWith(io.linuxaio.LeakCheck.class)
+@ExtendWith(LeakCheck.class)
+@LeakCheck.PerTest
 class IoTest {
 
     @TempDir

@@ -1,5 +1,7 @@
 package io.linuxaio.abi;
 
+import io.linuxaio.testing.LeakCheck;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -21,8 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code <linux/fs.h>} and {@code <linux/ioprio.h>}, the per-architecture syscall numbers and the
  * message of an {@link ErrnoException}.
  */
-@ExtendWith(AioNrExtension.class)
-@ExtendWith(io.linuxaio.LeakCheck.class)
+@ExtendWith(LeakCheck.class)
+@LeakCheck.PerTest
 class LayoutTest {
 
     @Test

@@ -1,5 +1,7 @@
 package io.linuxaio.abi;
 
+import io.linuxaio.testing.LeakCheck;
+
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,8 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The C library calls of {@link LibC} and the errno names of {@link Errno}. */
-@ExtendWith(AioNrExtension.class)
-@ExtendWith(io.linuxaio.LeakCheck.class)
+@ExtendWith(LeakCheck.class)
+@LeakCheck.PerTest
 class LibCTest {
 
     @TempDir

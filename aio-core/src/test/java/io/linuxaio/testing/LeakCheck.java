@@ -3,10 +3,17 @@ package io.linuxaio.testing;
 import io.linuxaio.AioContext;
 import io.linuxaio.abi.AioLimits;
 import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.io.IOException;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Inherited;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,14 +21,27 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Used by every test class of the project ({@code @ExtendWith(LeakCheck.class)}; other modules get it
- * from aio-core's test jar). After a test class, {@code /proc/sys/fs/aio-nr}, the library's live native memory and the process's
- * open descriptors (jar files and
- * devices aside: class loading and SecureRandom open them for good) are back where they were before it.
+ * The leak check of every test class of the project ({@code @ExtendWith(LeakCheck.class)}; other modules
+ * get it from aio-core's test jar). After a test class, {@code /proc/sys/fs/aio-nr}, the library's live
+ * native memory and the process's open descriptors (jar files and devices aside: class loading and
+ * SecureRandom open them for good) are back where they were before it. A class annotated
+ * {@link PerTest} also has {@code aio-nr} checked after each of its tests.
+ *
+ * <p>{@code aio-nr} is system-wide: another process that sets up or destroys AIO contexts at the same
+ * time (another build's tests, say) moves it too, so a failure on {@code aio-nr} alone is worth a rerun
+ * before it is believed.
  */
-public class LeakCheck implements BeforeAllCallback, AfterAllCallback {
+public class LeakCheck implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback {
+
+    /** Also checks {@code /proc/sys/fs/aio-nr} after every test of the annotated class (and its subclasses). */
+    @Target(ElementType.TYPE)
+    @Retention(RetentionPolicy.RUNTIME)
+    @Inherited
+    public @interface PerTest {
+    }
 
     static {
         // The JDK opens one socket for good the first time a socket is used: open it before any baseline.
@@ -35,10 +55,11 @@ public class LeakCheck implements BeforeAllCallback, AfterAllCallback {
     }
 
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(LeakCheck.class);
+    private static final String TEST_AIO_NR = "test-aio-nr";
 
     @Override
     public void beforeAll(ExtensionContext context) {
-        context.getStore(NS).put("aio-nr", AioLimits.aioNr());
+        context.getStore(NS).put("aio-nr", aioNr());
         context.getStore(NS).put("fds", openDescriptors());
         context.getStore(NS).put("native", AioContext.liveNativeBytes());
     }
@@ -67,7 +88,33 @@ public class LeakCheck implements BeforeAllCallback, AfterAllCallback {
         assertEquals(fds.size(), after.size(), () -> "descriptors leaked: before " + fds + ", after " + after);
     }
 
-    /** The targets of this process's descriptors, jar files excluded. */
+    @Override
+    public void beforeEach(ExtensionContext context) {
+        if (perTest(context)) {
+            context.getStore(NS).put(TEST_AIO_NR, aioNr());
+        }
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) {
+        if (perTest(context)) {
+            long before = context.getStore(NS).get(TEST_AIO_NR, Long.class);
+            long now = AioLimits.aioNr();
+            assertEquals(before, now, "the test leaked an AIO context: aio-nr was " + before + ", now " + now);
+        }
+    }
+
+    private static boolean perTest(ExtensionContext context) {
+        return context.getTestClass().map(c -> c.isAnnotationPresent(PerTest.class)).orElse(false);
+    }
+
+    private static long aioNr() {
+        long n = AioLimits.aioNr();
+        assertTrue(n >= 0, "cannot read " + AioLimits.AIO_NR);
+        return n;
+    }
+
+    /** The targets of this process's descriptors, jar files, devices and /proc excluded, sorted. */
     public static List<String> openDescriptors() {
         List<String> out = new ArrayList<>();
         try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {

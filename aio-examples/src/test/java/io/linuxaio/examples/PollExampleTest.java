@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import static io.linuxaio.testing.LeakCheck.openDescriptors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -46,9 +47,5 @@ class PollExampleTest {
         List<String> before = openDescriptors();
         run();
         assertEquals(before, openDescriptors());
-    }
-
-    static List<String> openDescriptors() {
-        return io.linuxaio.testing.LeakCheck.openDescriptors();
     }
 }

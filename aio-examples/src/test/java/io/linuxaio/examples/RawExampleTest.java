@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 
+import static io.linuxaio.testing.LeakCheck.openDescriptors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -56,8 +57,8 @@ class RawExampleTest {
     @Test
     void closesEveryDescriptorItMade() {
         run(); // the first run may load classes and open what the JVM keeps for good
-        List<String> before = PollExampleTest.openDescriptors();
+        List<String> before = openDescriptors();
         run();
-        assertEquals(before, PollExampleTest.openDescriptors());
+        assertEquals(before, openDescriptors());
     }
 }

@@ -22,9 +22,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import static io.linuxaio.testing.Futures.await;
 import static java.nio.file.StandardOpenOption.CREATE;
 import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
@@ -60,10 +60,6 @@ class AioByteBufsTest {
     @AfterEach
     void noLeaks() throws Exception {
         LeakRecorder.assertNoLeaks();
-    }
-
-    static <T> T await(CompletableFuture<T> f) throws Exception {
-        return f.get(30, TimeUnit.SECONDS);
     }
 
     private Path fileOf(byte[] data) throws Exception {

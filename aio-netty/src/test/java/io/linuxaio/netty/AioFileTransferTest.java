@@ -24,15 +24,15 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
 
+import static io.linuxaio.testing.Futures.await;
+import static io.linuxaio.testing.Futures.failure;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @org.junit.jupiter.api.extension.ExtendWith(io.linuxaio.testing.LeakCheck.class)
@@ -105,7 +105,7 @@ class AioFileTransferTest {
         try (Socket s = new Socket()) {
             s.setReceiveBufferSize(16 * 1024);
             s.connect(new InetSocketAddress("127.0.0.1", port));
-            CompletableFuture<Long> sent = started.get(30, TimeUnit.SECONDS);
+            CompletableFuture<Long> sent = await(started);
             InputStream in = s.getInputStream();
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             byte[] buf = new byte[8192];
@@ -123,7 +123,7 @@ class AioFileTransferTest {
             }
             assertEquals(data.length, total);
             assertArrayEquals(MessageDigest.getInstance("SHA-256").digest(data), md.digest());
-            assertEquals(data.length, sent.get(30, TimeUnit.SECONDS));
+            assertEquals(data.length, await(sent));
         }
         // read-ahead 4 chunks of 64 KiB; Netty counts 96 bytes of bookkeeping per pending message
         assertTrue(maxPending.get() <= 4 * (64 * 1024 + 96), "pending bytes reached " + maxPending.get());
@@ -140,10 +140,9 @@ class AioFileTransferTest {
         try (Socket s = new Socket("127.0.0.1", port)) {
             s.getInputStream().readNBytes(50_000);
         }
-        CompletableFuture<Long> sent = started.get(30, TimeUnit.SECONDS);
-        ExecutionException e = assertThrows(ExecutionException.class, () -> sent.get(30, TimeUnit.SECONDS));
-        assertTrue(e.getCause() instanceof ClosedChannelException || e.getCause() instanceof java.io.IOException,
-                e.getCause().toString());
+        CompletableFuture<Long> sent = await(started);
+        Throwable e = failure(sent);
+        assertTrue(e instanceof ClosedChannelException || e instanceof java.io.IOException, e.toString());
     }
 
     @Test
@@ -153,10 +152,10 @@ class AioFileTransferTest {
         CompletableFuture<CompletableFuture<Long>> started = new CompletableFuture<>();
         int port = serve((ch, f) -> AioFileTransfer.send(ch, f, 0, 5000), file, started);
         try (Socket s = new Socket("127.0.0.1", port)) {
-            CompletableFuture<Long> sent = started.get(30, TimeUnit.SECONDS);
-            ExecutionException e = assertThrows(ExecutionException.class, () -> sent.get(30, TimeUnit.SECONDS));
-            assertInstanceOf(java.io.EOFException.class, e.getCause());
-            assertTrue(e.getCause().getMessage().contains("1000"), e.getCause().getMessage());
+            CompletableFuture<Long> sent = await(started);
+            Throwable e = failure(sent);
+            assertInstanceOf(java.io.EOFException.class, e);
+            assertTrue(e.getMessage().contains("1000"), e.getMessage());
         }
     }
 }

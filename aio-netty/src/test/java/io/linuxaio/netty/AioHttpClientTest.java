@@ -63,6 +63,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
+import static io.linuxaio.testing.Futures.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -403,7 +404,7 @@ class AioHttpClientTest {
             for (int i = 0; i < 100; i++) {
                 downloads.add(http.digestAsync(uri("/parallel.bin")));
             }
-            CompletableFuture.allOf(downloads.toArray(CompletableFuture[]::new)).get(200, TimeUnit.SECONDS);
+            await(CompletableFuture.allOf(downloads.toArray(CompletableFuture[]::new)), "the downloads", Duration.ofSeconds(200));
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
             System.out.printf("100 parallel downloads of 64 MiB: %d ms (%.0f MiB/s)%n",
                     millis, 100 * 64 * 1000.0 / Math.max(1, millis));
@@ -482,7 +483,7 @@ class AioHttpClientTest {
                     (System.nanoTime() - w0) / 1e6);
 
             // opened by the loop thread: /proc/thread-self is the loop thread's own entry
-            schedstat = loop.submit(() -> FileChannel.open(Path.of("/proc/thread-self/schedstat"))).get();
+            schedstat = await(loop.submit(() -> FileChannel.open(Path.of("/proc/thread-self/schedstat"))));
             FileChannel stat = schedstat;
             ByteBuffer statBuf = ByteBuffer.allocate(128);
             long period = TimeUnit.MILLISECONDS.toNanos(1);
@@ -504,10 +505,10 @@ class AioHttpClientTest {
             for (int i = 0; i < 8; i++) {
                 downloads.add(client.digestAsync(URI.create(at + "/f" + (i % files) + ".bin")));
             }
-            CompletableFuture.allOf(downloads.toArray(CompletableFuture[]::new)).get(200, TimeUnit.SECONDS);
+            await(CompletableFuture.allOf(downloads.toArray(CompletableFuture[]::new)), "the downloads", Duration.ofSeconds(200));
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
             ticker.cancel(false);
-            int n = loop.submit(() -> count[0]).get(10, TimeUnit.SECONDS); // the loop's writes happen-before this
+            int n = await(loop.submit(() -> count[0]), "the count on the loop", Duration.ofSeconds(10)); // the loop's writes happen-before this
             AioMetrics metrics = oneAio.context(loop).metrics();
 
             long[] lateness = new long[n];

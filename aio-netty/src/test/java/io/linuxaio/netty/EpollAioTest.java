@@ -4,17 +4,17 @@ import io.linuxaio.AioAbandonedException;
 import io.linuxaio.AioContext;
 import io.linuxaio.AioFile;
 import io.linuxaio.abi.AioAbi;
-import io.linuxaio.abi.AioLimits;
 import io.linuxaio.abi.LibC;
+import io.linuxaio.testing.LeakCheck;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.nio.NioIoHandler;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
@@ -24,16 +24,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
+import static io.linuxaio.testing.Futures.await;
+import static io.linuxaio.testing.Futures.failure;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-@org.junit.jupiter.api.extension.ExtendWith(io.linuxaio.testing.LeakCheck.class)
+@ExtendWith(LeakCheck.class)
+@LeakCheck.PerTest
 class EpollAioTest {
 
     static {
@@ -42,26 +44,15 @@ class EpollAioTest {
 
     @TempDir
     Path dir;
-    long aioNr;
     byte[] data;
     Path file;
 
     @BeforeEach
     void setUp() throws Exception {
-        aioNr = AioLimits.aioNr();
         data = new byte[1 << 20];
         new Random(3).nextBytes(data);
         file = dir.resolve("data");
         Files.write(file, data);
-    }
-
-    @AfterEach
-    void noContextLeft() {
-        assertEquals(aioNr, AioLimits.aioNr(), "an AIO context leaked");
-    }
-
-    static <T> T await(CompletableFuture<T> f) throws Exception {
-        return f.get(30, TimeUnit.SECONDS);
     }
 
     @Test
@@ -163,14 +154,13 @@ class EpollAioTest {
             AioFile f = ctx.open(file);
             assertEquals(100, await(f.readAsync(0, ByteBuffer.allocateDirect(100))));
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
-            ExecutionException e = assertThrows(ExecutionException.class, () -> pending.get(30, TimeUnit.SECONDS));
-            assertInstanceOf(AioAbandonedException.class, e.getCause());
-            assertTrue(e.getCause().getMessage().contains("shut down"), e.getCause().getMessage());
+            Throwable e = failure(pending);
+            assertInstanceOf(AioAbandonedException.class, e);
+            assertTrue(e.getMessage().contains("shut down"), e.getMessage());
             await(ctx.closeFuture());
             // after the loop is gone, new requests fail at once
-            ExecutionException late = assertThrows(ExecutionException.class,
-                    () -> f.readAsync(0, ByteBuffer.allocateDirect(1)).get(30, TimeUnit.SECONDS));
-            assertInstanceOf(java.nio.channels.ClosedChannelException.class, late.getCause());
+            Throwable late = failure(f.readAsync(0, ByteBuffer.allocateDirect(1)));
+            assertInstanceOf(java.nio.channels.ClosedChannelException.class, late);
             f.close();
             await(f.closeFuture());
         } finally {

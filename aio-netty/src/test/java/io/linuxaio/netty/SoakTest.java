@@ -6,6 +6,7 @@ import io.linuxaio.AioOpenOption;
 import io.linuxaio.DirectIoAlignment;
 import io.linuxaio.abi.AioLimits;
 import io.linuxaio.abi.LibC;
+import io.linuxaio.testing.LeakCheck;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -17,6 +18,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.util.concurrent.EventExecutor;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
@@ -32,6 +34,7 @@ import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -53,6 +56,8 @@ import java.util.function.BiConsumer;
 import java.util.stream.Collectors;
 import java.util.zip.CRC32C;
 
+import static io.linuxaio.testing.Futures.await;
+import static io.linuxaio.testing.LeakCheck.openDescriptors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -88,6 +93,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code soak.hangSeconds} (60).
  */
 @Tag("soak")
+@ExtendWith(LeakCheck.class)
 class SoakTest {
 
     static {
@@ -98,6 +104,8 @@ class SoakTest {
     static final long REQUESTS = Long.getLong("soak.requests", 8_000_000L);
     static final long SECONDS = Long.getLong("soak.seconds", 180L);
     static final int FILES = Integer.getInteger("soak.files", 8);
+    /** How long one control request (a close, a sync, a re-read) may take under the soak's load. */
+    static final Duration AWAIT = Duration.ofSeconds(60);
     static final int FILE_MIB = Integer.getInteger("soak.fileMiB", 64);
     static final int THREADS = Integer.getInteger("soak.threads", 4);
     static final int LOOPS = Integer.getInteger("soak.loops", 2);
@@ -1470,14 +1478,6 @@ class SoakTest {
         }
     }
 
-    static <T> T await(CompletableFuture<T> f, String what) throws Exception {
-        try {
-            return f.get(60, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
-            throw new AssertionError(what + " did not complete within 60 s", e);
-        }
-    }
-
     // ------------------------------------------------------------------ oracle 1: fio writes, the library reads
 
     static final int FIO_MAGIC = 0xacca;
@@ -1649,7 +1649,7 @@ class SoakTest {
                 }
                 if (!done) {
                     MemorySegment one = bufs.poll();
-                    int n = await(track("fio oracle re-read", direct.readAsync((long) b * BLOCK, one.asSlice(0, BLOCK))), "re-read");
+                    int n = await(track("fio oracle re-read", direct.readAsync((long) b * BLOCK, one.asSlice(0, BLOCK))), "re-read", AWAIT);
                     requests.increment();
                     String problem = n == BLOCK ? checkFioBlock(one.asSlice(0, BLOCK).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
                             0, (long) b * BLOCK) : "re-read returned " + n;
@@ -1668,14 +1668,14 @@ class SoakTest {
             long at = blockNo * BLOCK + 44 + rnd.nextInt(BLOCK - 44);
             corrupt(p, at);
             MemorySegment seg = arena.allocate(BLOCK, 4096);
-            int n = await(direct.readAsync(blockNo * BLOCK, seg), "control read");
+            int n = await(direct.readAsync(blockNo * BLOCK, seg), "control read", AWAIT);
             requests.increment();
             byte[] data = seg.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
             String problem = n == BLOCK ? checkFioBlock(data, 0, blockNo * BLOCK) : "short";
             direct.close();
             buffered.close();
-            await(track("close " + direct, direct.closeFuture()), "close");
-            await(track("close " + buffered, buffered.closeFuture()), "close");
+            await(track("close " + direct, direct.closeFuture()), "close", AWAIT);
+            await(track("close " + buffered, buffered.closeFuture()), "close", AWAIT);
             arena.close();
             if (problem == null) {
                 failure("fio oracle: a corrupted byte at " + at + " went unnoticed by the fio header check");
@@ -1698,7 +1698,7 @@ class SoakTest {
         long size = (long) FIO_MIB << 20;
         Files.deleteIfExists(p);
         AioFile buffered = ctx.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW);
-        await(track("truncate", buffered.truncate(size)), "truncate");
+        await(track("truncate", buffered.truncate(size)), "truncate", AWAIT);
         requests.increment();
         AioFile direct = aio.open(loop, p, StandardOpenOption.WRITE, AioOpenOption.DIRECT);
         Random rnd = new Random(SEED ^ 0xB0B);
@@ -1793,13 +1793,13 @@ class SoakTest {
             }
             arena.close();
         }
-        await(track("fdatasync", direct.fdatasync()), "fdatasync");
-        await(track("fsync", buffered.fsync()), "fsync");
+        await(track("fdatasync", direct.fdatasync()), "fdatasync", AWAIT);
+        await(track("fsync", buffered.fsync()), "fsync", AWAIT);
         requests.add(2);
         direct.close();
         buffered.close();
-        await(track("close " + direct, direct.closeFuture()), "close");
-        await(track("close " + buffered, buffered.closeFuture()), "close");
+        await(track("close " + direct, direct.closeFuture()), "close", AWAIT);
+        await(track("close " + buffered, buffered.closeFuture()), "close", AWAIT);
 
         // our own look, then fio's
         byte[] buf = new byte[1 << 20];
@@ -1864,10 +1864,5 @@ class SoakTest {
             return -1;
         }
         return proc.exitValue();
-    }
-
-    /** The targets of this process's descriptors, jar files, /proc and devices excluded. */
-    static List<String> openDescriptors() {
-        return io.linuxaio.testing.LeakCheck.openDescriptors();
     }
 }
