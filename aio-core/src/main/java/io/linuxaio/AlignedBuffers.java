@@ -29,7 +29,9 @@ public final class AlignedBuffers {
                     + " exceeds the largest ByteBuffer");
         }
         ByteBuffer raw = ByteBuffer.allocateDirect(capacity + alignment - 1);
-        return raw.alignedSlice(alignment).limit(capacity).slice();
+        // not alignedSlice: it also rounds the end down, which cuts a capacity that is not a multiple
+        int offset = (int) (-MemorySegment.ofBuffer(raw).address() & (alignment - 1));
+        return raw.position(offset).limit(offset + capacity).slice();
     }
 
     /** A segment of {@code size} bytes aligned to {@code alignment}, owned by {@code arena}. */

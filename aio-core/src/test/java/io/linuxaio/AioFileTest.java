@@ -6,7 +6,6 @@ import io.linuxaio.testing.LeakCheck;
 import io.linuxaio.testing.TestFiles;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -248,9 +247,6 @@ class AioFileTest {
     }
 
     @Test
-    @Disabled("AlignedBuffers.allocate (and so AioFile.allocateAligned) cuts the buffer with ByteBuffer.alignedSlice, "
-            + "which also rounds the end down to the alignment: a capacity that is not a multiple of the alignment "
-            + "fails with 'newLimit > capacity' unless the raw buffer happens to sit near an aligned address")
     void alignedBuffersHaveTheCapacityAskedForWhateverItIs() {
         for (int i = 0; i < 64; i++) {
             ByteBuffer b = AlignedBuffers.allocate(100, 4096);

@@ -1,5 +1,7 @@
 package io.linuxaio;
 
+import io.linuxaio.testing.LeakCheck;
+import io.linuxaio.testing.TestFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -12,8 +14,8 @@ import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import static io.linuxaio.TestData.await;
-import static io.linuxaio.TestData.failure;
+import static io.linuxaio.testing.Futures.await;
+import static io.linuxaio.testing.Futures.failure;
 import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -36,7 +38,7 @@ class RefusedRequestsTest {
 
     @Test
     void aSegmentOfAClosedArenaIsRefusedAtTheCallAndTheKernelNeverWritesIt() throws Exception {
-        Path p = TestData.file(dir, "a", TestData.random(8192, 1));
+        Path p = TestFiles.file(dir, "a", TestFiles.random(8192, 1));
         try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p, READ, WRITE)) {
             Arena arena = Arena.ofShared();
             MemorySegment seg = arena.allocate(4096, 4096);
@@ -52,13 +54,13 @@ class RefusedRequestsTest {
             // the file is as it was, and the context still works
             ByteBuffer back = ByteBuffer.allocate(8192);
             assertEquals(8192, await(f.readAsync(0, back)));
-            assertArrayEquals(TestData.random(8192, 1), back.array());
+            assertArrayEquals(TestFiles.random(8192, 1), back.array());
         }
     }
 
     @Test
     void zeroLengthRequestsOnAClosedFileOrContextFailAsOthersDo() throws Exception {
-        Path p = TestData.file(dir, "z", new byte[4096]);
+        Path p = TestFiles.file(dir, "z", new byte[4096]);
         AioContext ctx = AioContext.open();
         AioFile closedFile = ctx.open(p, READ, WRITE);
         closedFile.close();
@@ -82,7 +84,7 @@ class RefusedRequestsTest {
 
     @Test
     void zeroLengthRequestsOnAnOpenFileStillCompleteWithZero() throws Exception {
-        Path p = TestData.file(dir, "o", new byte[4096]);
+        Path p = TestFiles.file(dir, "o", new byte[4096]);
         try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p, READ, WRITE)) {
             assertEquals(0, await(f.readAsync(0, ByteBuffer.allocate(0))));
             assertEquals(0, await(f.writeAsync(0, ByteBuffer.allocate(0))));
@@ -91,7 +93,7 @@ class RefusedRequestsTest {
 
     @Test
     void blockingCallsRefusedByAClosedContextHaveNoEffect() throws Exception {
-        Path p = TestData.file(dir, "t", new byte[4096]);
+        Path p = TestFiles.file(dir, "t", new byte[4096]);
         AioContext ctx = AioContext.open();
         AioFile f = ctx.open(p, READ, WRITE);
         ctx.close();
@@ -111,7 +113,7 @@ class RefusedRequestsTest {
 
     @Test
     void closeKeepsItsPromiseWithTheInterruptStatusSetAndReassertsIt() throws Exception {
-        Path p = TestData.file(dir, "i", TestData.random(1 << 20, 2));
+        Path p = TestFiles.file(dir, "i", TestFiles.random(1 << 20, 2));
         for (int round = 0; round < 3; round++) {
             AioContext ctx = AioContext.open();
             AioFile f = ctx.open(p, READ);

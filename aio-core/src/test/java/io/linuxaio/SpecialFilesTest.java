@@ -2,6 +2,8 @@ package io.linuxaio;
 
 import io.linuxaio.abi.LibC;
 import io.linuxaio.engine.BlockingPool;
+import io.linuxaio.testing.LeakCheck;
+import io.linuxaio.testing.TestFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,8 +20,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 
-import static io.linuxaio.TestData.await;
-import static io.linuxaio.TestData.failure;
+import static io.linuxaio.testing.Futures.await;
+import static io.linuxaio.testing.Futures.failure;
 import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -86,7 +88,7 @@ class SpecialFilesTest {
 
     @Test
     void aRegularFileOpenedThisWayIsBlockingAgain() throws Exception {
-        Path p = TestData.file(dir, "r", TestData.random(8192, 3));
+        Path p = TestFiles.file(dir, "r", TestFiles.random(8192, 3));
         try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p, READ, WRITE)) {
             assertEquals(8192, await(f.readAsync(0, ByteBuffer.allocateDirect(8192))));
             int flags = LibC.fcntl(f.fd(), LibC.F_GETFL, 0);
@@ -97,7 +99,7 @@ class SpecialFilesTest {
 
     @Test
     void blockingCallsThatWaitDoNotHoldUpTheIoFallback() throws Exception {
-        Path p = TestData.file(dir, "w", new byte[4096]);
+        Path p = TestFiles.file(dir, "w", new byte[4096]);
         CountDownLatch gate = new CountDownLatch(1);
         try (AioContext calls = AioContext.open(); AioContext io = AioContext.open(); AioFile f = io.open(p, READ, WRITE)) {
             List<CompletableFuture<Object>> waits = new ArrayList<>();

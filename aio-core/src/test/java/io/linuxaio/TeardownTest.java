@@ -8,7 +8,6 @@ import io.linuxaio.testing.OwnerThread;
 import io.linuxaio.testing.TestFiles;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -200,10 +199,6 @@ class TeardownTest {
     }
 
     @Test
-    @Disabled("close() off the owner moves the context to CLOSING at once, so a completion reaped before the "
-            + "owner has run the requests handed over earlier finds it idle and tears it down: those accepted "
-            + "requests then fail with AioAbandonedException after close() returned (Lifecycle.terminateIfDone "
-            + "does not wait for the owner to have run closeOnOwner)")
     void closeOffTheOwnerLetsRequestsStillBeingHandedOverFinish() throws Exception {
         Path p = TestFiles.file(dir, "handover", TestFiles.random(8192, 61));
         AioContext ctx = owner.context(AioContext.builder().queueDepth(4));

@@ -1,6 +1,8 @@
 package io.linuxaio;
 
 import io.linuxaio.engine.BlockingPool;
+import io.linuxaio.testing.LeakCheck;
+import io.linuxaio.testing.TestFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -13,7 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-import static io.linuxaio.TestData.await;
+import static io.linuxaio.testing.Futures.await;
 import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -42,7 +44,7 @@ class WriteOrderTest {
 
     @Test
     void twoWritesAtTheSameOffsetInOneBatchAreAppliedInOrder() throws Exception {
-        Path p = TestData.file(dir, "w", new byte[BLOCK]);
+        Path p = TestFiles.file(dir, "w", new byte[BLOCK]);
         try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p, READ, WRITE)) {
             for (int round = 0; round < 100; round++) {
                 CompletableFuture<CompletableFuture<?>[]> issued = new CompletableFuture<>();
@@ -61,7 +63,7 @@ class WriteOrderTest {
 
     @Test
     void aReadAfterAnOverlappingWriteSeesItAndOthersDoNotWait() throws Exception {
-        Path p = TestData.file(dir, "r", new byte[4 * BLOCK]);
+        Path p = TestFiles.file(dir, "r", new byte[4 * BLOCK]);
         Files.readAllBytes(p); // cached: reads complete inside io_submit
         CountDownLatch gate = new CountDownLatch(1);
         CountDownLatch parked = new CountDownLatch(BlockingPool.threads());
@@ -114,7 +116,7 @@ class WriteOrderTest {
 
     @Test
     void overlappingRequestsMadeOffTheOwnerKeepTheirOrderToo() throws Exception {
-        Path p = TestData.file(dir, "o", new byte[2 * BLOCK]);
+        Path p = TestFiles.file(dir, "o", new byte[2 * BLOCK]);
         try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p, READ, WRITE)) {
             for (int round = 0; round < 50; round++) {
                 CompletableFuture<Integer> a = f.writeAsync(BLOCK / 2, filled(BLOCK, 'a'));

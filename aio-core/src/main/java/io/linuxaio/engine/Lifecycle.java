@@ -46,6 +46,11 @@ final class Lifecycle {
     @SuppressWarnings("unused") // through STATE
     private volatile int state;
     private boolean released;
+    /**
+     * Whether the owner has run the close task. Requests handed over before close() are queued on the owner
+     * ahead of that task: until it has run, an idle context is not done (they have yet to start). Owner thread.
+     */
+    private boolean closeReachedOwner;
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
 
     Lifecycle(Engine engine) {
@@ -99,6 +104,7 @@ final class Lifecycle {
 
     /** Owner thread: fails the polls (they never end by themselves), sends what is batched, then terminates if idle. */
     private void closeOnOwner() {
+        closeReachedOwner = true;
         engine.polls.failOnClose(engine.waiting);
         if (!engine.submitter.isEmpty()) {
             engine.submitter.flush();
@@ -106,9 +112,12 @@ final class Lifecycle {
         terminateIfDone();
     }
 
-    /** Owner thread: once closing and nothing is left in any slot, queue or batch, destroys and releases. */
+    /**
+     * Owner thread: once the close task has run and nothing is left in any slot, queue or batch, destroys
+     * and releases.
+     */
     void terminateIfDone() {
-        if (isClosingOnOwner() && engine.isIdle() && STATE.compareAndSet(this, CLOSING, TERMINATED)) {
+        if (closeReachedOwner && isClosingOnOwner() && engine.isIdle() && STATE.compareAndSet(this, CLOSING, TERMINATED)) {
             engine.kernel.destroy();
             release();
         }
@@ -132,6 +141,7 @@ final class Lifecycle {
             }
         }
         AioAbandonedException cause = new AioAbandonedException("request abandoned: " + reason);
+        closeReachedOwner = true; // the owner runs no task after this: requests still handed over fail when they run
         if (engine.kernel.ring != null) {
             engine.reapAll(); // deliver what already completed; the last completion may let terminateIfDone() finish
         }
