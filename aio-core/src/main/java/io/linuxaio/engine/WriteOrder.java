@@ -79,11 +79,14 @@ final class WriteOrder {
     }
 
     private void releaseWaiting(FileHandle file) {
-        for (int s = file.orderFirst; s >= 0 && file.orderWaiting > 0; s = slots.orderNext[s]) {
+        int s = file.orderFirst;
+        while (s >= 0 && file.orderWaiting > 0) {
+            int next = slots.orderNext[s]; // read first: a launch the pool refuses ends (and unlinks) s at once
             if (slots.states[s] == SlotState.ORDERED && !conflictsWithEarlier(s)) {
                 file.orderWaiting--;
                 engine.launch(s); // in list order: a later waiter still sees this one in flight
             }
+            s = next;
         }
     }
 

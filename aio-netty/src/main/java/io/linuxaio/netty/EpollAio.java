@@ -9,6 +9,8 @@ import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.epoll.EpollIoOps;
 import io.netty.util.concurrent.EventExecutor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,6 +18,7 @@ import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
@@ -43,9 +46,13 @@ import java.util.function.Supplier;
  */
 public final class EpollAio implements AutoCloseable {
 
+    private static final Logger LOG = LoggerFactory.getLogger(EpollAio.class);
+
     private final EventLoopGroup group;
     private final Supplier<AioContext.Builder> builder;
     private final Map<EventExecutor, AioContext> contexts = new ConcurrentHashMap<>();
+    /** Loops whose context could not be created, so that the cause is logged once. */
+    private final Set<EventExecutor> failedLoops = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     private EpollAio(EventLoopGroup group, Supplier<AioContext.Builder> builder) {
@@ -126,7 +133,12 @@ public final class EpollAio implements AutoCloseable {
                 + " does not run the epoll transport (NIO and io_uring loops cannot host an epoll handle)");
     }
 
-    /** The context of {@code loop} (a loop of this group), created on first use. */
+    /**
+     * The context of {@code loop} (a loop of this group), created on first use.
+     *
+     * @throws UncheckedIOException when the kernel refuses the context ({@code fs.aio-max-nr} exhausted, say);
+     *         the first failure on a loop is logged, and each later call tries again
+     */
     public AioContext context(EventLoop loop) {
         if (closed) {
             throw new IllegalStateException("this EpollAio is closed");
@@ -143,7 +155,14 @@ public final class EpollAio implements AutoCloseable {
         try {
             context = bind(loop, builder.get().name("linux-aio-" + loop));
         } catch (IOException e) {
+            // every request on this loop meets it until the cause goes away: say it once, not per request
+            if (failedLoops.add(loop)) {
+                LOG.error("cannot create the AIO context of {}: requests on it fail until this is solved", loop, e);
+            }
             throw new UncheckedIOException(e);
+        }
+        if (failedLoops.remove(loop)) {
+            LOG.info("the AIO context of {} was created after all", loop);
         }
         AioContext raced = contexts.putIfAbsent(loop, context);
         if (raced != null) {
