@@ -1,7 +1,7 @@
 package io.linuxaio.examples;
 
-import io.linuxaio.netty.AioHttpFileHandler;
 import io.linuxaio.netty.EpollAio;
+import io.linuxaio.netty.http.AioHttpFileHandler;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;

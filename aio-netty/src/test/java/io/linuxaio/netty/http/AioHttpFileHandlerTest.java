@@ -1,5 +1,7 @@
-package io.linuxaio.netty;
+package io.linuxaio.netty.http;
 
+import io.linuxaio.netty.EpollAio;
+import io.linuxaio.netty.LeakRecorder;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
