@@ -1,5 +1,7 @@
 package io.linuxaio.examples;
 
+import static io.linuxaio.AlignedBuffers.alignUp;
+
 import io.linuxaio.AioContext;
 import io.linuxaio.AioExecutor;
 import io.linuxaio.AioFile;
@@ -707,10 +709,6 @@ public final class Journal implements Callable<Integer> {
     /** The bytes a record of {@code payload} bytes takes in the file, padding included. */
     static int frameSize(int payload) {
         return (int) alignUp(RECORD_HEADER + (long) payload, FRAME_ALIGN);
-    }
-
-    static long alignUp(long value, int alignment) {
-        return (value + alignment - 1) & -(long) alignment;
     }
 
     private static String millis(long nanos) {
