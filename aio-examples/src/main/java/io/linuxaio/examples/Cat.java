@@ -50,7 +50,7 @@ public final class Cat implements Callable<Integer> {
     @Option(names = "--iodepth", defaultValue = "4", description = "reads in flight (default: ${DEFAULT-VALUE})")
     int iodepth;
 
-    @Option(names = "--block-size", defaultValue = "128K", converter = ExampleSupport.Size.class,
+    @Option(names = "--block-size", defaultValue = "128K", converter = ByteSize.BufferSize.class,
             description = "bytes per read: 4096, 64K, 1M... (default: ${DEFAULT-VALUE})")
     int blockSize;
 

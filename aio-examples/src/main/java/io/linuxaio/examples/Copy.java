@@ -58,7 +58,7 @@ public final class Copy implements Callable<Integer> {
     @Option(names = "--iodepth", defaultValue = "16", description = "blocks in flight (default: ${DEFAULT-VALUE})")
     int iodepth;
 
-    @Option(names = "--block-size", defaultValue = "1M", converter = ExampleSupport.Size.class,
+    @Option(names = "--block-size", defaultValue = "1M", converter = ByteSize.BufferSize.class,
             description = "bytes per request: 4096, 64K, 1M... (default: ${DEFAULT-VALUE})")
     int blockSize;
 
