@@ -2,6 +2,7 @@
 module io.linuxaio.benchmarks {
     requires io.linuxaio.core;
     requires io.linuxaio.netty;
+    requires io.linuxaio.examples;
     requires io.netty.common;
     requires io.netty.transport;
     requires io.netty.transport.classes.epoll;

@@ -11,4 +11,5 @@ module io.linuxaio.netty {
     requires org.slf4j;
 
     exports io.linuxaio.netty;
+    exports io.linuxaio.netty.http;
 }

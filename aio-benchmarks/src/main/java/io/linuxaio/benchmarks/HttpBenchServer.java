@@ -1,28 +1,23 @@
 package io.linuxaio.benchmarks;
 
-import io.linuxaio.netty.AioHttpFileHandler;
 import io.linuxaio.netty.EpollAio;
-import io.netty.bootstrap.ServerBootstrap;
+import io.linuxaio.netty.http.AioHttpFileHandler;
+import io.linuxaio.netty.http.HttpFileServer;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.DefaultFileRegion;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpChunkedInput;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -44,7 +39,8 @@ import java.util.concurrent.Callable;
  * The same static file server in three modes, for {@code wrk}: {@code aio} (this library's
  * {@link AioHttpFileHandler}), {@code chunked} (Netty's {@code ChunkedNioFile}: blocking reads on the loop)
  * and {@code sendfile} (Netty's {@code DefaultFileRegion}: {@code sendfile(2)} on the loop). The two Netty
- * modes are the minimal handler of Netty's own file server example: GET only, no ranges.
+ * modes are the minimal handler of Netty's own file server example: GET only, no ranges. All three sit behind the
+ * same codec and aggregator ({@link HttpFileServer}).
  *
  * <pre>java -cp aio-benchmarks.jar io.linuxaio.benchmarks.HttpBenchServer --mode aio --root /srv --port 8080</pre>
  */
@@ -77,19 +73,13 @@ public final class HttpBenchServer implements Callable<Integer> {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(loops, EpollIoHandler.newFactory());
         EpollAio aio = EpollAio.create(group).bindAll();
         try {
-            Channel ch = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
-                    .childHandler(new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel c) throws Exception {
-                            c.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(65536));
-                            switch (mode) {
-                                case "aio" -> c.pipeline().addLast(new AioHttpFileHandler(dir, aio));
-                                case "chunked" -> c.pipeline().addLast(new ChunkedWriteHandler(), new NettyFileHandler(dir, false));
-                                case "sendfile" -> c.pipeline().addLast(new NettyFileHandler(dir, true));
-                                default -> throw new IllegalArgumentException("mode " + mode + ": aio, chunked or sendfile");
-                            }
-                        }
-                    }).bind("127.0.0.1", port).sync().channel();
+            Channel ch = switch (mode) {
+                case "aio" -> HttpFileServer.bind(group, aio, dir, "127.0.0.1", port);
+                case "chunked" -> HttpFileServer.bind(group, "127.0.0.1", port,
+                        p -> p.addLast(new ChunkedWriteHandler(), new NettyFileHandler(dir, false)));
+                case "sendfile" -> HttpFileServer.bind(group, "127.0.0.1", port, p -> p.addLast(new NettyFileHandler(dir, true)));
+                default -> throw new IllegalArgumentException("mode " + mode + ": aio, chunked or sendfile");
+            };
             System.out.println("serving " + dir + " in mode " + mode + " on http://127.0.0.1:"
                     + ((InetSocketAddress) ch.localAddress()).getPort() + "/");
             System.out.flush();

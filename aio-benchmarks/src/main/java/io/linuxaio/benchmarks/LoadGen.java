@@ -5,6 +5,7 @@ import io.linuxaio.AioFile;
 import io.linuxaio.AioMetrics;
 import io.linuxaio.AioOpenOption;
 import io.linuxaio.AlignedBuffers;
+import io.linuxaio.examples.ByteSize;
 import io.linuxaio.netty.EpollAio;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -66,7 +67,7 @@ public final class LoadGen implements Callable<Integer> {
     @Option(names = "--rw", defaultValue = "randread", description = "read | write | randread | randwrite | randrw")
     Rw rw;
 
-    @Option(names = "--bs", defaultValue = "4k", converter = SizeConverter.class, description = "block size (default: 4k)")
+    @Option(names = "--bs", defaultValue = "4k", converter = ByteSize.Bytes.class, description = "block size (default: 4k)")
     long bs;
 
     @Option(names = "--iodepth", defaultValue = "32", description = "requests in flight per job (default: ${DEFAULT-VALUE})")
@@ -75,7 +76,7 @@ public final class LoadGen implements Callable<Integer> {
     @Option(names = "--direct", description = "O_DIRECT")
     boolean direct;
 
-    @Option(names = "--size", defaultValue = "1g", converter = SizeConverter.class, description = "bytes of the file used (default: 1g)")
+    @Option(names = "--size", defaultValue = "1g", converter = ByteSize.Bytes.class, description = "bytes of the file used (default: 1g)")
     long size;
 
     @Option(names = "--runtime", defaultValue = "10", description = "seconds (default: ${DEFAULT-VALUE})")
@@ -475,25 +476,6 @@ public final class LoadGen implements Callable<Integer> {
         @Override
         public Engine convert(String value) {
             return Engine.valueOf(value.toLowerCase(Locale.ROOT).replace('-', '_'));
-        }
-    }
-
-    static final class SizeConverter implements CommandLine.ITypeConverter<Long> {
-        @Override
-        public Long convert(String value) {
-            String v = value.trim().toLowerCase(Locale.ROOT);
-            long mult = 1;
-            char last = v.charAt(v.length() - 1);
-            if (last == 'k' || last == 'm' || last == 'g' || last == 't') {
-                mult = switch (last) {
-                    case 'k' -> 1L << 10;
-                    case 'm' -> 1L << 20;
-                    case 'g' -> 1L << 30;
-                    default -> 1L << 40;
-                };
-                v = v.substring(0, v.length() - 1);
-            }
-            return Long.parseLong(v) * mult;
         }
     }
 }

@@ -4,6 +4,7 @@ import io.linuxaio.AioContext;
 import io.linuxaio.AioFile;
 import io.linuxaio.AioOpenOption;
 import io.linuxaio.AlignedBuffers;
+import io.linuxaio.examples.ByteSize;
 import org.HdrHistogram.Recorder;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine;
@@ -44,7 +45,7 @@ public final class VirtualThreadsBench implements Callable<Integer> {
     @Option(names = "--filename", required = true, description = "the file (created and filled when short)")
     Path filename;
 
-    @Option(names = "--size", defaultValue = "1g", converter = LoadGen.SizeConverter.class, description = "bytes used (default 1g)")
+    @Option(names = "--size", defaultValue = "1g", converter = ByteSize.Bytes.class, description = "bytes used (default 1g)")
     long size;
 
     @Option(names = "--seconds", defaultValue = "5", description = "seconds per run (default: ${DEFAULT-VALUE})")

@@ -6,9 +6,7 @@ import io.linuxaio.AioContext;
 import io.linuxaio.AioFile;
 import io.linuxaio.AioOpenOption;
 import io.linuxaio.AlignedBuffers;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -52,7 +50,7 @@ public final class Cat implements Callable<Integer> {
     @Option(names = "--iodepth", defaultValue = "4", description = "reads in flight (default: ${DEFAULT-VALUE})")
     int iodepth;
 
-    @Option(names = "--block-size", defaultValue = "128K", converter = ExampleSupport.Size.class,
+    @Option(names = "--block-size", defaultValue = "128K", converter = ByteSize.BufferSize.class,
             description = "bytes per read: 4096, 64K, 1M... (default: ${DEFAULT-VALUE})")
     int blockSize;
 
@@ -137,12 +135,7 @@ public final class Cat implements Callable<Integer> {
     /** A bar on stderr, or null: with --no-progress, or when stdout is a terminal (the bar would garble the text). */
     private ProgressBar progressBar(long size) {
         Console console = System.console();
-        if (noProgress || console != null && console.isTerminal()) {
-            return null;
-        }
-        boolean small = size < 16 << 20;
-        return new ProgressBarBuilder().setTaskName("cat").setInitialMax(size).setUnit(small ? " KiB" : " MiB", small ? 1 << 10 : 1 << 20)
-                .showSpeed().setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
+        return ExampleSupport.bytesProgressBar(!noProgress && (console == null || !console.isTerminal()), "cat", size);
     }
 
     /** Writes (and flushes) {@code n} bytes to {@link #stdout}; false when it refuses them (a closed pipe, say). */

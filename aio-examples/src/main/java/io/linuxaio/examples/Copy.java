@@ -7,9 +7,7 @@ import io.linuxaio.AioFile;
 import io.linuxaio.AioMetrics;
 import io.linuxaio.AioOpenOption;
 import io.linuxaio.AlignedBuffers;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -60,7 +58,7 @@ public final class Copy implements Callable<Integer> {
     @Option(names = "--iodepth", defaultValue = "16", description = "blocks in flight (default: ${DEFAULT-VALUE})")
     int iodepth;
 
-    @Option(names = "--block-size", defaultValue = "1M", converter = ExampleSupport.Size.class,
+    @Option(names = "--block-size", defaultValue = "1M", converter = ByteSize.BufferSize.class,
             description = "bytes per request: 4096, 64K, 1M... (default: ${DEFAULT-VALUE})")
     int blockSize;
 
@@ -274,9 +272,7 @@ public final class Copy implements Callable<Integer> {
     }
 
     private ProgressBar progressBar(String task, long bytes) {
-        boolean small = bytes < 16 << 20;
-        return noProgress ? null : new ProgressBarBuilder().setTaskName(task).setInitialMax(bytes)
-                .setUnit(small ? " KiB" : " MiB", small ? 1 << 10 : 1 << 20).showSpeed().setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
+        return ExampleSupport.bytesProgressBar(!noProgress, task, bytes);
     }
 
     private static void step(ProgressBar bar, long n) {

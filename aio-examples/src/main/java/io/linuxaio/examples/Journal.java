@@ -1,14 +1,14 @@
 package io.linuxaio.examples;
 
+import static io.linuxaio.AlignedBuffers.alignUp;
+
 import io.linuxaio.AioContext;
 import java.util.concurrent.Executor;
 import io.linuxaio.AioFile;
 import io.linuxaio.AioMetrics;
 import io.linuxaio.AioOpenOption;
 import io.linuxaio.DirectIoAlignment;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -285,9 +285,7 @@ public final class Journal implements Callable<Integer> {
             return t;
         });
         long deadline = seconds > 0 ? System.nanoTime() + (long) (seconds * 1e9) : 0;
-        ProgressBar bar = noProgress ? null : new ProgressBarBuilder().setTaskName("journal")
-                .setInitialMax(seconds > 0 ? -1 : records).setUnit(" records", 1).showSpeed()
-                .setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
+        ProgressBar bar = ExampleSupport.progressBar(!noProgress, "journal", seconds > 0 ? -1 : records, " records", 1, true);
         try {
             List<CompletableFuture<Long>> counts = new ArrayList<>();
             for (int p = 0; p < producers; p++) {
@@ -711,10 +709,6 @@ public final class Journal implements Callable<Integer> {
     /** The bytes a record of {@code payload} bytes takes in the file, padding included. */
     static int frameSize(int payload) {
         return (int) alignUp(RECORD_HEADER + (long) payload, FRAME_ALIGN);
-    }
-
-    static long alignUp(long value, int alignment) {
-        return (value + alignment - 1) & -(long) alignment;
     }
 
     private static String millis(long nanos) {

@@ -3,6 +3,8 @@ package io.linuxaio.examples;
 import io.linuxaio.AioContext;
 import io.linuxaio.AioMetrics;
 import io.linuxaio.abi.AioAbi;
+import io.linuxaio.abi.Errno;
+import io.linuxaio.abi.ErrnoException;
 import io.linuxaio.abi.EventFd;
 import io.linuxaio.abi.LibC;
 import picocli.CommandLine;
@@ -11,6 +13,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,9 +63,9 @@ public final class PollDemo implements Callable<Integer> {
                 out.printf("  socket  fd %d: poll(POLLIN) submitted, done: %b%n", socket[1], socketReady.isDone());
                 out.printf("  eventfd fd %d: poll(POLLIN) submitted, done: %b%n", eventFd, eventReady.isDone());
 
-                LibC.writeFully(pipe[1], "hello".getBytes(StandardCharsets.US_ASCII));
+                write(pipe[1], "hello");
                 out.printf("wrote \"hello\" into the pipe      -> pipe: %s%n", events(get(pipeReady)));
-                LibC.writeFully(socket[0], "ping".getBytes(StandardCharsets.US_ASCII));
+                write(socket[0], "ping");
                 out.printf("wrote \"ping\" into the socket     -> socket: %s%n", events(get(socketReady)));
                 EventFd.write(eventFd, 1);
                 out.printf("added 1 to the eventfd's counter -> eventfd: %s (counter read back: %d)%n",
@@ -83,7 +88,7 @@ public final class PollDemo implements Callable<Integer> {
                 out.printf("  cancel(true) -> %b; poll cancelled in the kernel: the context got its completion back "
                         + "(requests in flight: %d, cancelled or failed: %d)%n", never.isCancelled(), after.inFlight(), after.failed());
                 CompletableFuture<Integer> again = ctx.poll(idle[0], POLLIN);
-                LibC.writeFully(idle[1], "late".getBytes(StandardCharsets.US_ASCII));
+                write(idle[1], "late");
                 out.printf("  a new poll on the same pipe still works: %s%n", events(get(again)));
             }
             return 0;
@@ -99,6 +104,23 @@ public final class PollDemo implements Callable<Integer> {
             fds.add(fd);
         }
         return made;
+    }
+
+    /** Writes all of {@code text} to {@code fd} with write(2): again after EINTR, and after a short write. */
+    private static void write(int fd, String text) throws ErrnoException {
+        byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocateFrom(ValueLayout.JAVA_BYTE, bytes);
+            long done = 0;
+            while (done < bytes.length) {
+                long n = LibC.write(fd, buf.asSlice(done), bytes.length - done); // -errno on failure
+                if (n == -Errno.EINTR) {
+                    continue;
+                }
+                ErrnoException.check("write", n);
+                done += n;
+            }
+        }
     }
 
     private static int get(CompletableFuture<Integer> poll) throws Exception {

@@ -1,17 +1,11 @@
 package io.linuxaio.examples;
 
-import io.linuxaio.netty.AioHttpFileHandler;
 import io.linuxaio.netty.EpollAio;
-import io.netty.bootstrap.ServerBootstrap;
+import io.linuxaio.netty.http.HttpFileServer;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpServerCodec;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -80,16 +74,8 @@ public final class Serve implements Callable<Integer> {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(loops, EpollIoHandler.newFactory());
         EpollAio aio = EpollAio.create(group);
         try {
-            new AioHttpFileHandler(root, aio); // fails early when the directory does not exist
-            aio.bindAll(); // every loop's AIO context now, not during its first request
-            Channel ch = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
-                    .childHandler(new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel c) throws Exception {
-                            c.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024),
-                                    new AioHttpFileHandler(root, aio));
-                        }
-                    }).bind(host, port).sync().channel();
+            // fails early when the directory does not exist; creates every loop's AIO context before binding
+            Channel ch = HttpFileServer.bind(group, aio, root, host, port);
             return new Server(group, aio, ch);
         } catch (Exception e) {
             aio.close();

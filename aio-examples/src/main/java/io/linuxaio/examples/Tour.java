@@ -9,9 +9,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -138,8 +136,7 @@ public final class Tour implements Callable<Integer> {
         }
         long pos = 0;
         int k = 0;
-        ProgressBar bar = noProgress ? null : new ProgressBarBuilder().setTaskName("writing").setInitialMax(size >> 20)
-                .setUnit(" MiB", 1).setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
+        ProgressBar bar = ExampleSupport.progressBar(!noProgress, "writing", size >> 20, " MiB", 1, false);
         while (pos < size) {
             if (bar != null) {
                 bar.stepTo(pos >> 20);

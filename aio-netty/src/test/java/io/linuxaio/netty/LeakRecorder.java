@@ -12,9 +12,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Netty's leak detector at PARANOID, with every leak it reports recorded so that a test can assert
- * there was none. {@link #install()} must run before the first ByteBuf class is initialised.
+ * there was none. {@link #install()} must run before the first ByteBuf class is initialised. Public for the
+ * tests of {@code io.linuxaio.netty.http}.
  */
-final class LeakRecorder {
+public final class LeakRecorder {
 
     private LeakRecorder() {
     }
@@ -43,12 +44,12 @@ final class LeakRecorder {
         });
     }
 
-    static void install() {
+    public static void install() {
         // the static initializer did it
     }
 
     /** Collects garbage, lets the detector look at it, and asserts no leak was reported. */
-    static void assertNoLeaks() throws InterruptedException {
+    public static void assertNoLeaks() throws InterruptedException {
         for (int i = 0; i < 3; i++) {
             System.gc();
             Thread.sleep(20); // the leak detector notices collected buffers through a reference queue

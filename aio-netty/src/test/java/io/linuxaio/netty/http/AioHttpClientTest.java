@@ -1,7 +1,10 @@
-package io.linuxaio.netty;
+package io.linuxaio.netty.http;
 
 import io.linuxaio.AioMetrics;
 import io.linuxaio.abi.LibC;
+import io.linuxaio.netty.AioFileTransfer;
+import io.linuxaio.netty.EpollAio;
+import io.linuxaio.netty.LeakRecorder;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;

@@ -1,15 +1,11 @@
-package io.linuxaio.netty;
+package io.linuxaio.netty.http;
 
-import io.netty.bootstrap.ServerBootstrap;
+import io.linuxaio.netty.EpollAio;
+import io.linuxaio.netty.LeakRecorder;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpServerCodec;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -72,14 +68,7 @@ class AioHttpFileHandlerTest {
 
         group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
         aio = EpollAio.create(group);
-        server = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
-                .childHandler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) throws Exception {
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(65536),
-                                new AioHttpFileHandler(root, aio));
-                    }
-                }).bind("127.0.0.1", 0).sync().channel();
+        server = HttpFileServer.bind(group, aio, root, "127.0.0.1", 0);
         port = ((InetSocketAddress) server.localAddress()).getPort();
     }
 

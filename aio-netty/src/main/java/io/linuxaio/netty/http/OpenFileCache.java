@@ -1,4 +1,4 @@
-package io.linuxaio.netty;
+package io.linuxaio.netty.http;
 
 import io.linuxaio.AioContext;
 import io.linuxaio.AioFile;

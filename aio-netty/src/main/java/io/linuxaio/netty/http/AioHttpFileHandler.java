@@ -1,7 +1,9 @@
-package io.linuxaio.netty;
+package io.linuxaio.netty.http;
 
 import io.linuxaio.AioContext;
 import io.linuxaio.AioFile;
+import io.linuxaio.netty.AioFileTransfer;
+import io.linuxaio.netty.EpollAio;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
