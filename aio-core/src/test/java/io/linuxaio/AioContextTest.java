@@ -1,5 +1,6 @@
 package io.linuxaio;
 
+import io.linuxaio.testing.Pipe;
 import io.linuxaio.abi.AioAbi;
 import io.linuxaio.abi.AioLimits;
 import io.linuxaio.abi.EventFd;
@@ -191,7 +192,7 @@ class AioContextTest {
             assertTrue((await(ctx.poll(sockets[0], AioAbi.POLLOUT)) & AioAbi.POLLOUT) != 0);
             assertFalse(onPipe.isDone());
             assertFalse(onEventFd.isDone());
-            LibC.writeFully(pipe[1], new byte[] {1});
+            Pipe.writeFully(pipe[1], new byte[] {1});
             assertTrue((await(onPipe) & AioAbi.POLLIN) != 0);
             EventFd.write(efd, 5);
             assertTrue((await(onEventFd) & AioAbi.POLLIN) != 0);
@@ -201,7 +202,7 @@ class AioContextTest {
             assertTrue(pending.cancel(true));
             assertThrows(CancellationException.class, pending::join);
             CompletableFuture<Integer> again = ctx.poll(sockets[0], AioAbi.POLLIN);
-            LibC.writeFully(sockets[1], new byte[] {7});
+            Pipe.writeFully(sockets[1], new byte[] {7});
             assertTrue((await(again) & AioAbi.POLLIN) != 0);
 
             // close cancels polls still pending: they fail, never stay pending

@@ -441,20 +441,4 @@ public final class LibC {
         }
     }
 
-    /** Writes all of {@code bytes} to {@code fd} (a pipe or socket end, say). */
-    public static void writeFully(int fd, byte[] bytes) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buf = arena.allocate(Math.max(1, bytes.length));
-            MemorySegment.copy(bytes, 0, buf, ValueLayout.JAVA_BYTE, 0, bytes.length);
-            long done = 0;
-            while (done < bytes.length) {
-                long n = write(fd, buf.asSlice(done), bytes.length - done);
-                if (n == -Errno.EINTR) {
-                    continue;
-                }
-                ErrnoException.check("write", n);
-                done += n;
-            }
-        }
-    }
 }

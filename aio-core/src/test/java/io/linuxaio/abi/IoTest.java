@@ -1,5 +1,6 @@
 package io.linuxaio.abi;
 
+import io.linuxaio.testing.Pipe;
 import io.linuxaio.testing.LeakCheck;
 
 import java.io.IOException;
@@ -184,7 +185,7 @@ class IoTest {
             s.submitOne(ctx, iocb);
             s.assertNoEventReady(ctx);
 
-            LibC.writeFully(pipe[1], new byte[] {42});
+            Pipe.writeFully(pipe[1], new byte[] {42});
             MemorySegment ev = s.waitOne(ctx);
             assertEquals(55, IoEvent.data(ev, 0));
             assertEquals(iocb.address(), IoEvent.obj(ev, 0));

@@ -1,5 +1,6 @@
 package io.linuxaio.abi;
 
+import io.linuxaio.testing.Pipe;
 import io.linuxaio.testing.LeakCheck;
 
 import java.lang.foreign.MemorySegment;
@@ -82,13 +83,13 @@ class LibCTest {
     void pipeAndSocketPairCarryBytes() throws Exception {
         try (var s = new TestSupport.Scope()) {
             int[] pipe = s.pipe();
-            LibC.writeFully(pipe[1], new byte[] {1, 2, 3});
+            Pipe.writeFully(pipe[1], new byte[] {1, 2, 3});
             MemorySegment buf = s.buffer(8);
             assertEquals(3, LibC.read(pipe[0], buf, 8));
             assertArrayEquals(new byte[] {1, 2, 3}, TestSupport.toBytes(buf, 0, 3));
 
             int[] sv = s.socketPair();
-            LibC.writeFully(sv[0], new byte[] {9, 8});
+            Pipe.writeFully(sv[0], new byte[] {9, 8});
             assertEquals(2, LibC.read(sv[1], buf, 8));
             assertArrayEquals(new byte[] {9, 8}, TestSupport.toBytes(buf, 0, 2));
         }

@@ -1,10 +1,12 @@
 package io.linuxaio.testing;
 
+import io.linuxaio.abi.Errno;
 import io.linuxaio.abi.ErrnoException;
 import io.linuxaio.abi.LibC;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * A non-blocking pipe to poll: its read end is readable once something is written to it. Close it only
@@ -37,7 +39,7 @@ public final class Pipe implements AutoCloseable {
 
     /** Writes {@code bytes}: the read end becomes readable. */
     public void write(byte... bytes) throws ErrnoException {
-        LibC.writeFully(writeEnd, bytes);
+        writeFully(writeEnd, bytes);
     }
 
     /** Reads whatever was written: the read end is no longer readable. */
@@ -54,5 +56,20 @@ public final class Pipe implements AutoCloseable {
     public void close() {
         LibC.close(readEnd);
         LibC.close(writeEnd);
+    }
+
+    /** Writes all of {@code bytes} to {@code fd} (a pipe's or a socket's end), as many write(2) calls as it takes. */
+    public static void writeFully(int fd, byte... bytes) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(Math.max(1, bytes.length));
+            MemorySegment.copy(bytes, 0, buf, ValueLayout.JAVA_BYTE, 0, bytes.length);
+            long done = 0;
+            while (done < bytes.length) {
+                long n = LibC.write(fd, buf.asSlice(done), bytes.length - done);
+                if (n != -Errno.EINTR) {
+                    done += ErrnoException.check("write", n);
+                }
+            }
+        }
     }
 }

@@ -1,7 +1,9 @@
 package io.linuxaio.netty.http;
 
+import io.linuxaio.AioClosedException;
 import io.linuxaio.AioContext;
 import io.linuxaio.AioFile;
+import io.linuxaio.NotRegularFileException;
 import io.linuxaio.netty.AioFileTransfer;
 import io.linuxaio.netty.EpollAio;
 import io.netty.buffer.Unpooled;
@@ -22,6 +24,8 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -67,6 +71,8 @@ public final class AioHttpFileHandler extends SimpleChannelInboundHandler<FullHt
             Map.entry("woff2", "font/woff2"));
 
     private final Path root;
+    private static final Logger LOG = LoggerFactory.getLogger(AioHttpFileHandler.class);
+
     private final Path realRoot;
     private final Function<ChannelHandlerContext, AioContext> contexts;
     private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>();
@@ -140,7 +146,16 @@ public final class AioHttpFileHandler extends SimpleChannelInboundHandler<FullHt
             String ifNoneMatch = request.headers().get(HttpHeaderNames.IF_NONE_MATCH);
             String ifModifiedSince = request.headers().get(HttpHeaderNames.IF_MODIFIED_SINCE);
             String range = request.headers().get(HttpHeaderNames.RANGE);
-            AioContext aio = contexts.apply(ctx);
+            AioContext aio;
+            try {
+                aio = contexts.apply(ctx);
+            } catch (RuntimeException e) {
+                // no context on this loop (fs.aio-max-nr exhausted, say): EpollAio logged the cause once
+                FullHttpResponse r = error(HttpResponseStatus.SERVICE_UNAVAILABLE);
+                r.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+                send(ctx, r, keepAlive);
+                return;
+            }
             // the cache is the context's owner thread's: used only when this handler runs there
             OpenFileCache cache = aio.inOwnerThread() ? OpenFileCache.of(aio) : null;
             String key = new QueryStringDecoder(uri).rawPath();
@@ -174,13 +189,16 @@ public final class AioHttpFileHandler extends SimpleChannelInboundHandler<FullHt
     }
 
     private static HttpResponseStatus statusOf(Throwable err) {
-        if (err instanceof NoSuchFileException || (err instanceof IOException && err.getMessage() != null
-                && err.getMessage().contains("is a directory"))) {
-            return HttpResponseStatus.NOT_FOUND;
+        if (err instanceof NoSuchFileException || err instanceof NotRegularFileException) {
+            return HttpResponseStatus.NOT_FOUND; // a directory, FIFO, socket or device is never served
         }
         if (err instanceof AccessDeniedException) {
             return HttpResponseStatus.FORBIDDEN;
         }
+        if (err instanceof AioClosedException) {
+            return HttpResponseStatus.SERVICE_UNAVAILABLE; // the loop's context is closing
+        }
+        LOG.warn("500 Internal Server Error", err);
         return HttpResponseStatus.INTERNAL_SERVER_ERROR;
     }
 
@@ -220,6 +238,7 @@ public final class AioHttpFileHandler extends SimpleChannelInboundHandler<FullHt
             attrs = file.attributes();
         } catch (IOException e) {
             lease.release();
+            LOG.warn("500 Internal Server Error: cannot read the attributes of {}", path, e);
             sendError(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, keepAlive);
             return;
         }
