@@ -118,6 +118,7 @@ public final class AioContext implements AutoCloseable {
         private boolean nonBlockingSubmit = true;
         private String name = "linux-aio";
         private int maxSubmitBatch = Integer.getInteger("io.linuxaio.maxSubmitBatch", DEFAULT_MAX_SUBMIT_BATCH);
+        private boolean inlineCachedReads = true;
 
         private static final int MAX_QUEUE_DEPTH = 1 << 20;
 
@@ -176,6 +177,20 @@ public final class AioContext implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Whether a buffered read is tried first on the calling thread, as one {@code preadv2(RWF_NOWAIT)}
+         * (default true). When all its bytes are in the page cache, the read is done there and its future is
+         * complete when {@code readAsync} returns: no hand-off, no {@code io_submit}, callers on every core
+         * read in parallel (its dependents then run on the caller, as for any completed future). When a byte
+         * is not cached the request, or its rest, goes to the owner as usual. Not for {@code O_DIRECT} files,
+         * reads with {@code RWF_*} flags or a priority, nor while a write of the same file is in flight.
+         * False: every future completes on the owner thread. Requires {@link #nonBlockingSubmit}.
+         */
+        public Builder inlineCachedReads(boolean enabled) {
+            this.inlineCachedReads = enabled;
+            return this;
+        }
+
         /** The name of the context, used for its completion thread and in messages. */
         public Builder name(String name) {
             this.name = Objects.requireNonNull(name, "name");
@@ -193,7 +208,8 @@ public final class AioContext implements AutoCloseable {
         }
 
         private EngineSettings settings() {
-            return new EngineSettings(name, queueDepth, maxQueued, userSpaceReaping, nonBlockingSubmit, maxSubmitBatch);
+            return new EngineSettings(name, queueDepth, maxQueued, userSpaceReaping, nonBlockingSubmit, maxSubmitBatch,
+                    inlineCachedReads);
         }
     }
 

@@ -5,10 +5,12 @@ import io.linuxaio.abi.ErrnoException;
 import io.linuxaio.abi.LibC;
 import io.linuxaio.abi.Statx;
 import io.linuxaio.engine.BufferKind;
+import io.linuxaio.engine.Engine;
 import io.linuxaio.engine.FileHandle;
 import io.linuxaio.engine.FileOpener;
 import io.linuxaio.engine.Op;
 import io.linuxaio.engine.RequestChecks;
+import io.linuxaio.engine.Results;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -238,12 +240,44 @@ public final class AioFile implements AutoCloseable {
             }
             return future;
         }
-        if (!handle.tryAcquire()) {
+        if (!handle.tryAcquire(op)) {
             future.completeExceptionally(handle.closed());
             return future;
         }
-        context.engine().submit(handle, op, kind, position, length, 0, buffer, rwFlags, ioprio, future);
+        Engine engine = context.engine();
+        if (op == Op.PREAD && address >= 0) {
+            long r = engine.tryReadInline(handle, address, length, position, rwFlags, ioprio);
+            if (r == length || r == 0) { // all of it from the page cache, or the end of the file
+                handle.release(op);
+                kind.advance(buffer, r);
+                future.complete(Results.box((int) r));
+                return future;
+            }
+            if (r > 0) { // cut short at the first page that is not cached: the rest goes the usual way
+                return readRest(engine, kind, buffer, position, length, r, rwFlags, ioprio);
+            }
+        }
+        engine.submit(handle, op, kind, position, length, 0, buffer, rwFlags, ioprio, future);
         return future;
+    }
+
+    /**
+     * The rest of a read of which {@code done} bytes were read inline: a request for the bytes after them,
+     * whose count adds to {@code done}. As with a blocking read, a failure after some bytes only makes the
+     * count short. The caller's file reference passes to the request.
+     */
+    private CompletableFuture<Integer> readRest(Engine engine, BufferKind kind, Object buffer, long position, long length,
+                                                long done, int rwFlags, int ioprio) {
+        Object rest;
+        if (buffer instanceof ByteBuffer bb) {
+            bb.position(bb.position() + (int) done);
+            rest = bb;
+        } else {
+            rest = ((MemorySegment) buffer).asSlice(done);
+        }
+        CompletableFuture<Integer> restFuture = new CompletableFuture<>();
+        engine.submit(handle, Op.PREAD, kind, position + done, length - done, 0, rest, rwFlags, ioprio, restFuture);
+        return restFuture.handle((n, t) -> (int) done + (t == null ? n : 0));
     }
 
     private void checkReadable() {

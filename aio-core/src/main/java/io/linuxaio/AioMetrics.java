@@ -18,8 +18,10 @@ package io.linuxaio;
  * @param ioGeteventsCalls {@code io_getevents} system calls (0 while completions are reaped in user space)
  * @param userReapedEvents completions read from the mmapped ring without a system call
  * @param staleCompletions completions whose slot generation did not match (never delivered)
+ * @param inlineReads buffered reads done on the caller's thread from the page cache, without the kernel's AIO
+ *                    (counted in {@code completed} and {@code bytesRead} too; see {@code Builder.inlineCachedReads})
  */
 public record AioMetrics(long submitted, long completed, long failed, long bytesRead, long bytesWritten,
                          long inFlight, long queued, long ringFullWaits, long fallbacks, long ioSubmitCalls,
-                         long ioGeteventsCalls, long userReapedEvents, long staleCompletions) {
+                         long ioGeteventsCalls, long userReapedEvents, long staleCompletions, long inlineReads) {
 }

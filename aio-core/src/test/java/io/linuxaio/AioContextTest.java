@@ -42,6 +42,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/** The owner's path of a context: cached reads are not done inline here ({@code InlineReadsTest} covers that path). */
 @ExtendWith(LeakCheck.class)
 class AioContextTest {
 
@@ -52,7 +53,7 @@ class AioContextTest {
     void tinyQueueDepthTakesTenThousandRequestsInOrder() throws Exception {
         byte[] data = TestFiles.random(1 << 20, 21);
         Path p = TestFiles.file(dir, "bp", data);
-        try (AioContext ctx = AioContext.builder().queueDepth(4).build(); AioFile f = ctx.open(p)) {
+        try (AioContext ctx = AioContext.builder().inlineCachedReads(false).queueDepth(4).build(); AioFile f = ctx.open(p)) {
             List<CompletableFuture<Integer>> fs = new ArrayList<>();
             List<ByteBuffer> bufs = new ArrayList<>();
             for (int i = 0; i < 10_000; i++) {
@@ -75,7 +76,7 @@ class AioContextTest {
     @Test
     void pastTheBoundedQueueRequestsAreRefusedWithAClearError() throws Exception {
         Path p = TestFiles.file(dir, "q", new byte[4096]);
-        try (AioContext ctx = AioContext.builder().queueDepth(2).maxQueued(3).build(); AioFile f = ctx.open(p)) {
+        try (AioContext ctx = AioContext.builder().inlineCachedReads(false).queueDepth(2).maxQueued(3).build(); AioFile f = ctx.open(p)) {
             // submitted on the owner thread in one task, so nothing completes in between
             List<CompletableFuture<Integer>> fs = Futures.call(ctx.ownerExecutor(), () -> {
                 List<CompletableFuture<Integer>> started = new ArrayList<>();
@@ -100,7 +101,7 @@ class AioContextTest {
         byte[] data = TestFiles.random(1 << 20, 22);
         Path p = TestFiles.file(dir, "mt", data);
         ExecutorService pool = Executors.newFixedThreadPool(8);
-        try (AioContext ctx = AioContext.builder().queueDepth(32).build(); AioFile f = ctx.open(p)) {
+        try (AioContext ctx = AioContext.builder().inlineCachedReads(false).queueDepth(32).build(); AioFile f = ctx.open(p)) {
             List<Future<Integer>> results = new ArrayList<>();
             for (int t = 0; t < 8; t++) {
                 int seed = t;
@@ -158,7 +159,7 @@ class AioContextTest {
         byte[] data = TestFiles.random(4 << 20, 23);
         Path p = TestFiles.file(dir, "cl", data);
         long aioNr = AioLimits.aioNr();
-        AioContext ctx = AioContext.builder().queueDepth(8).build();
+        AioContext ctx = AioContext.builder().inlineCachedReads(false).queueDepth(8).build();
         assertNotEquals(aioNr, AioLimits.aioNr());
         AioFile f = ctx.open(p);
         List<CompletableFuture<Integer>> fs = new ArrayList<>();
@@ -313,13 +314,13 @@ class AioContextTest {
         Assumptions.assumeTrue(saved > 0, "cannot read fs.aio-max-nr");
         try {
             Files.writeString(AioLimits.AIO_MAX_NR, String.valueOf(AioLimits.aioNr() + 16));
-            IOException e = assertThrows(IOException.class, () -> AioContext.builder().queueDepth(4096).build());
+            IOException e = assertThrows(IOException.class, () -> AioContext.builder().inlineCachedReads(false).queueDepth(4096).build());
             assertTrue(e.getMessage().contains("aio-max-nr"), e.getMessage());
             assertTrue(e.getMessage().contains("4096"), e.getMessage());
         } finally {
             Files.writeString(AioLimits.AIO_MAX_NR, String.valueOf(saved));
         }
-        try (AioContext ctx = AioContext.builder().queueDepth(4096).build()) {
+        try (AioContext ctx = AioContext.builder().inlineCachedReads(false).queueDepth(4096).build()) {
             assertEquals(4096, ctx.queueDepth());
         }
     }
@@ -328,7 +329,7 @@ class AioContextTest {
     void aCompletionWithAStaleGenerationIsCountedAndNeverDelivered() throws Exception {
         byte[] data = TestFiles.random(64, 25);
         Path p = TestFiles.file(dir, "gen", data);
-        try (AioContext ctx = AioContext.builder().queueDepth(2).build(); AioFile f = ctx.open(p);
+        try (AioContext ctx = AioContext.builder().inlineCachedReads(false).queueDepth(2).build(); AioFile f = ctx.open(p);
              java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
             // a foreign iocb in the context's ring that claims slot 0 with a generation never issued
             java.lang.foreign.MemorySegment iocb = arena.allocate(io.linuxaio.abi.Iocb.LAYOUT);
@@ -353,7 +354,7 @@ class AioContextTest {
     @Test
     void requestsWaitingForASlotAreNotStarvedByCallbacksThatChainNewOnes() throws Exception {
         Path p = TestFiles.file(dir, "fair", TestFiles.random(1 << 16, 51));
-        try (AioContext ctx = AioContext.builder().queueDepth(2).build(); AioFile f = ctx.open(p)) {
+        try (AioContext ctx = AioContext.builder().inlineCachedReads(false).queueDepth(2).build(); AioFile f = ctx.open(p)) {
             java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
             List<CompletableFuture<Integer>> queued = Futures.call(ctx.ownerExecutor(), () -> {
                 // two chains hold both slots and re-issue from their completions, on the owner thread
@@ -385,7 +386,7 @@ class AioContextTest {
     void aBufferedReadThatNowaitCutsShortIsCompletedOnThePool() throws Exception {
         byte[] data = TestFiles.random(1 << 20, 52);
         Path p = TestFiles.file(dir, "partial", data);
-        try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p)) {
+        try (AioContext ctx = AioContext.builder().inlineCachedReads(false).build(); AioFile f = ctx.open(p)) {
             await(f.fdatasync());
             assertEquals(0, LibC.posix_fadvise(f.fd(), 0, 0, LibC.POSIX_FADV_DONTNEED));
             assertEquals(0, LibC.posix_fadvise(f.fd(), 0, 0, LibC.POSIX_FADV_RANDOM)); // no readahead

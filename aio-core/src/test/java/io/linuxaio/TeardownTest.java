@@ -201,7 +201,7 @@ class TeardownTest {
     @Test
     void closeOffTheOwnerLetsRequestsStillBeingHandedOverFinish() throws Exception {
         Path p = TestFiles.file(dir, "handover", TestFiles.random(8192, 61));
-        AioContext ctx = owner.context(AioContext.builder().queueDepth(4));
+        AioContext ctx = owner.context(AioContext.builder().queueDepth(4).inlineCachedReads(false));
         AioFile f = ctx.open(p);
         AtomicReference<CompletableFuture<Integer>> second = new AtomicReference<>();
         CompletableFuture<Void> closed = new CompletableFuture<>();

@@ -100,6 +100,14 @@ public enum BufferKind {
         }
     }
 
+    /** Advances a ByteBuffer's position by the {@code n} bytes transferred now (a request done at its call). */
+    public void advance(Object attachment, long n) {
+        if (this == BYTE_BUFFER) {
+            ByteBuffer bb = (ByteBuffer) attachment;
+            bb.position(bb.position() + (int) n);
+        }
+    }
+
     /** Advances ByteBuffer positions by the {@code n} bytes transferred, as FileChannel does. */
     void advance(Object attachment, int bufferStart, int n) {
         if (this == BYTE_BUFFER) {

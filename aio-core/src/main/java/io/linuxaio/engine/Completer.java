@@ -58,7 +58,7 @@ final class Completer {
         slots.free(slot);
         engine.startWaiting();
         if (file != null) {
-            file.release();
+            file.release(op);
         }
 
         if (future.isDone()) {

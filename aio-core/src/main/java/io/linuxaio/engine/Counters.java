@@ -53,10 +53,10 @@ final class Counters {
         return (long) VALUES.getOpaque(values, counter);
     }
 
-    /** A snapshot. Any thread. */
-    AioMetrics snapshot() {
-        return new AioMetrics(get(SUBMITTED), get(COMPLETED), get(FAILED), get(BYTES_READ), get(BYTES_WRITTEN),
-                get(IN_FLIGHT), get(QUEUED), get(RING_FULL_WAITS), get(FALLBACKS), get(SUBMIT_CALLS),
-                get(GETEVENTS_CALLS), get(USER_REAPED), get(STALE));
+    /** A snapshot, with the reads done inline on callers' threads (counted apart: any thread makes them). Any thread. */
+    AioMetrics snapshot(long inlineReads, long inlineBytes) {
+        return new AioMetrics(get(SUBMITTED), get(COMPLETED) + inlineReads, get(FAILED), get(BYTES_READ) + inlineBytes,
+                get(BYTES_WRITTEN), get(IN_FLIGHT), get(QUEUED), get(RING_FULL_WAITS), get(FALLBACKS), get(SUBMIT_CALLS),
+                get(GETEVENTS_CALLS), get(USER_REAPED), get(STALE), inlineReads);
     }
 }

@@ -45,6 +45,7 @@ public final class Engine {
     final Polls polls;
     final Completer completer;
     final WriteOrder writeOrder;
+    final InlineReads inlineReads;
     final Lifecycle lifecycle;
     /** Requests waiting for a free slot, oldest first. */
     final ArrayDeque<Request> waiting = new ArrayDeque<>();
@@ -66,6 +67,7 @@ public final class Engine {
         this.polls = new Polls(this, slots, kernel, counters);
         this.completer = new Completer(this, slots, kernel, counters);
         this.writeOrder = new WriteOrder(this, slots);
+        this.inlineReads = new InlineReads(settings.inlineCachedReads() && settings.nonBlockingSubmit());
         this.lifecycle = new Lifecycle(this);
         if (owner != null) {
             this.owner = owner;
@@ -93,7 +95,7 @@ public final class Engine {
                         Object attachment, int rwFlags, int ioprio, CompletableFuture<?> future) {
         if (!lifecycle.isOpen()) {
             if (file != null) {
-                file.release();
+                file.release(op);
             }
             future.completeExceptionally(new AioClosedException(this + " is closed"));
             return;
@@ -109,6 +111,24 @@ public final class Engine {
                 request.fail(new AioClosedException(this + " cannot take requests: its owner thread shut down"));
             }
         }
+    }
+
+    /**
+     * Tries a buffered read into native memory on the calling thread without waiting for the disk
+     * ({@link InlineReads}): the count (0 at the end of the file), or -1 when the request must go the usual
+     * way (for its whole range). Never on a closed context. The caller holds a reference to the file. Any thread.
+     */
+    public long tryReadInline(FileHandle file, long address, long length, long position, int rwFlags, int ioprio) {
+        if (!inlineReads.applies(file, rwFlags, ioprio) || !lifecycle.isOpen()) {
+            return -1;
+        }
+        long r = inlineReads.read(file, address, length, position);
+        if (r == length || r == 0) {
+            inlineReads.done(r);
+        } else if (r > 0) {
+            inlineReads.partly(r);
+        }
+        return r;
     }
 
     /** A poll of {@code fd} for {@code events}; its future's cancellation reaches the kernel. Any thread. */
@@ -129,12 +149,12 @@ public final class Engine {
                Object attachment, int rwFlags, int ioprio, CompletableFuture<?> future, boolean queued) {
         if (future.isDone()) { // cancelled before it started
             if (file != null) {
-                file.release();
+                file.release(op);
             }
             return;
         }
         if (lifecycle.isTerminatedOnOwner()) {
-            refuse(file, future, new AioAbandonedException(this + " was torn down before the request started"));
+            refuse(file, op, future, new AioAbandonedException(this + " was torn down before the request started"));
             return;
         }
         if (op == Op.POLL && lifecycle.isClosingOnOwner()) {
@@ -144,7 +164,7 @@ public final class Engine {
         }
         if (!slots.hasFree() || (!queued && !waiting.isEmpty())) {
             if (waiting.size() >= maxQueued) {
-                refuse(file, future, new RejectedExecutionException("AIO request refused: all " + slots.depth
+                refuse(file, op, future, new RejectedExecutionException("AIO request refused: all " + slots.depth
                         + " slots of " + this + " are in flight and " + waiting.size() + " requests already wait "
                         + "(maxQueued=" + maxQueued + "); raise queueDepth or maxQueued, or wait for completions"));
                 return;
@@ -166,7 +186,7 @@ public final class Engine {
                 NativeMemory.free(slots.ownMemory[slot]);
             }
             slots.free(slot);
-            refuse(file, future, e);
+            refuse(file, op, future, e);
             return;
         }
 
@@ -197,9 +217,9 @@ public final class Engine {
         }
     }
 
-    private void refuse(FileHandle file, CompletableFuture<?> future, Throwable cause) {
+    private void refuse(FileHandle file, Op op, CompletableFuture<?> future, Throwable cause) {
         if (file != null) {
-            file.release();
+            file.release(op);
         }
         counters.increment(Counters.FAILED);
         future.completeExceptionally(cause);
@@ -294,13 +314,14 @@ public final class Engine {
     void failAbandoned(int slot, AioAbandonedException cause) {
         CompletableFuture<?> future = slots.futures[slot];
         FileHandle file = slots.files[slot];
+        Op op = slots.ops[slot];
         if (slots.ownMemory[slot] != 0) {
             NativeMemory.free(slots.ownMemory[slot]);
         }
         writeOrder.ended(slot);
         slots.free(slot);
         if (file != null) {
-            file.release();
+            file.release(op);
         }
         if (future != null && !future.isDone()) {
             counters.increment(Counters.FAILED);
@@ -363,7 +384,7 @@ public final class Engine {
     }
 
     public AioMetrics metrics() {
-        return counters.snapshot();
+        return counters.snapshot(inlineReads.reads(), inlineReads.bytes());
     }
 
     /** Begins a graceful close; returns at once (see {@link #closeFuture()}). */
@@ -383,7 +404,7 @@ public final class Engine {
 
     /** What holds the context open: a snapshot read off the owner thread, which may lag. */
     public String pendingSummary() {
-        return slots.describe((int) counters.snapshot().queued());
+        return slots.describe((int) metrics().queued());
     }
 
     @Override

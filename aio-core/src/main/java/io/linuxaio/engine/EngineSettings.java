@@ -9,7 +9,8 @@ package io.linuxaio.engine;
  * @param userSpaceReaping whether completions are read from the mmapped ring when it allows it
  * @param nonBlockingSubmit whether requests that could block io_submit get RWF_NOWAIT and the pool
  * @param maxSubmitBatch the most iocbs per io_submit
+ * @param inlineCachedReads whether buffered reads are tried on the calling thread first ({@link InlineReads})
  */
 public record EngineSettings(String name, int queueDepth, int maxQueued, boolean userSpaceReaping,
-                             boolean nonBlockingSubmit, int maxSubmitBatch) {
+                             boolean nonBlockingSubmit, int maxSubmitBatch, boolean inlineCachedReads) {
 }

@@ -36,6 +36,8 @@ public final class FileHandle {
     private volatile DirectIoAlignment alignment;
     /** Requests holding the descriptor, times two, plus 1 once closed. */
     private final AtomicInteger refs = new AtomicInteger();
+    /** Writes from their call to their end: an inline read waits for none (it would pass them by). */
+    private final AtomicInteger writesInFlight = new AtomicInteger();
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
 
     /** The filesystem refused RWF_NOWAIT for writes (ext4 buffered): writes go to the pool at once. Owner thread. */
@@ -119,7 +121,33 @@ public final class FileHandle {
         }
     }
 
-    /** Gives a request's reference back; the last one after {@link #close} closes the descriptor. */
+    /** Takes a reference for a request of {@code op}; false once closed. */
+    public boolean tryAcquire(Op op) {
+        if (op.isWrite()) {
+            writesInFlight.incrementAndGet(); // before the reference: a read that sees no write sees none begun
+            if (!tryAcquire()) {
+                writesInFlight.decrementAndGet();
+                return false;
+            }
+            return true;
+        }
+        return tryAcquire();
+    }
+
+    /** Gives the reference of a request of {@code op} back (see {@link #tryAcquire(Op)}). */
+    public void release(Op op) {
+        if (op != null && op.isWrite()) {
+            writesInFlight.decrementAndGet();
+        }
+        release();
+    }
+
+    /** Whether a write of this file is between its call and its end. */
+    public boolean hasWritesInFlight() {
+        return writesInFlight.get() != 0;
+    }
+
+    /** Gives a reference back; the last one after {@link #close} closes the descriptor. */
     public void release() {
         if (refs.addAndGet(-2) == 1) {
             closeDescriptor();

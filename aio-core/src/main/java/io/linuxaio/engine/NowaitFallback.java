@@ -210,7 +210,7 @@ final class NowaitFallback {
                 NativeMemory.free(ownMemory);
             }
             if (file != null) {
-                file.release();
+                file.release(op);
             }
             future.completeExceptionally(new AioAbandonedException("request abandoned: " + engine
                     + " was torn down while the request ran on the blocking pool"));

@@ -52,7 +52,7 @@ final class Request implements Runnable {
     /** Fails the request before it took a slot, giving its file reference back. */
     void fail(Throwable cause) {
         if (file != null) {
-            file.release();
+            file.release(op);
         }
         engine.counters.increment(Counters.FAILED);
         future.completeExceptionally(cause);

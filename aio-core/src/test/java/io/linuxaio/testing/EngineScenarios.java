@@ -74,12 +74,40 @@ public abstract class EngineScenarios {
     /** Whether {@code thread} is {@code context}'s owner thread, as the owner under test knows it. */
     protected abstract boolean isOwnerThread(AioContext context, Thread thread);
 
-    /** A context of {@code queueDepth} on the owner under test, closed after the test. */
+    /**
+     * A context of {@code queueDepth} on the owner under test, closed after the test. Cached reads are not
+     * done inline on the caller's thread: these scenarios are about the owner's path (the inline path has
+     * its own scenario, {@link #cachedReadsAreDoneAtTheCallWhenInlineReadsAreOn}).
+     */
     protected final AioContext context(int queueDepth) throws IOException {
-        AioContext ctx = open(AioContext.builder().queueDepth(queueDepth)
-                .name("scenario-" + NAMES.incrementAndGet()));
+        return context(AioContext.builder().queueDepth(queueDepth).inlineCachedReads(false));
+    }
+
+    /** A context with {@code builder}'s settings on the owner under test, closed after the test. */
+    protected final AioContext context(AioContext.Builder builder) throws IOException {
+        AioContext ctx = open(builder.name("scenario-" + NAMES.incrementAndGet()));
         contexts.add(ctx);
         return ctx;
+    }
+
+    @Test
+    void cachedReadsAreDoneAtTheCallWhenInlineReadsAreOn() throws Exception {
+        byte[] data = TestFiles.random(1 << 16, 77);
+        Path p = TestFiles.file(dir, "inline", data);
+        java.nio.file.Files.readAllBytes(p); // in the page cache
+        AioContext ctx = context(AioContext.builder().queueDepth(8));
+        try (AioFile f = ctx.open(p)) {
+            java.nio.ByteBuffer off = java.nio.ByteBuffer.allocateDirect(4096);
+            CompletableFuture<Integer> read = f.readAsync(4096, off);
+            assertTrue(read.isDone(), "a cached read made off the owner was not done at its call");
+            assertEquals(4096, read.join());
+            CompletableFuture<Boolean> onOwner = new CompletableFuture<>();
+            ctx.ownerExecutor().execute(() -> onOwner.complete(f.readAsync(0, java.nio.ByteBuffer.allocateDirect(4096)).isDone()));
+            assertTrue(await(onOwner), "a cached read made on the owner was not done at its call");
+            assertEquals(2, ctx.metrics().inlineReads());
+            off.flip();
+            assertEquals(data[4096], off.get(0));
+        }
     }
 
     @AfterEach

@@ -94,7 +94,7 @@ public final class EpollAio implements AutoCloseable {
             // Netty 4.2 closes registered handles on one shutdown path only: a loop that terminates without
             // closing this one (a zero quiet period while busy) still tears the context down, from the
             // thread that reports the termination (the loop runs no more tasks then)
-            ioLoop.terminationFuture().addListener(done -> driver.abandon("the event loop " + loop + " terminated"));
+            ioLoop.terminationFuture().addListener(done -> driver.abandon("the event loop " + loop + " shut down"));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             abandonOnLoop(ioLoop, driver, "interrupted while registering with " + loop);
