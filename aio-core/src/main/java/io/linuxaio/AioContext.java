@@ -34,7 +34,8 @@ import java.util.concurrent.TimeoutException;
  * the owner. Every future of the context completes on the owner thread: the library's completion thread
  * for a context from {@link #open()}, or a Netty event loop with {@code aio-netty} (drivers make their
  * contexts through {@link AioDriver}). Callbacks attached to those futures run there too, so they must
- * not block.
+ * not block. The exception: a buffered read whose bytes are all in the page cache is done on the calling
+ * thread and its future is complete when the call returns ({@link Builder#inlineCachedReads}, on by default).
  *
  * <h2>Never blocking the owner</h2>
  * Buffered reads, and writes that may block inside {@code io_submit} (buffered writes; {@code O_DIRECT}

@@ -32,7 +32,8 @@ import java.util.function.IntSupplier;
  *
  * <p>Reads and writes are positional and independent, as with {@code FileChannel}'s positional methods:
  * any number may be in flight at once, from any threads. Each returns a {@code CompletableFuture} that
- * completes on the context's owner thread with the number of bytes transferred (0 for a read at or past
+ * completes on the context's owner thread (or, for a buffered read served from the page cache, at once on
+ * the calling thread: {@link AioContext.Builder#inlineCachedReads}) with the number of bytes transferred (0 for a read at or past
  * the end of the file; a read that straddles the end is short), or exceptionally with an
  * {@link AioIOException} naming the operation, the file, the position, the length and the errno. A
  * {@code ByteBuffer}'s position advances by the count on completion, as {@code FileChannel}'s does; the

@@ -194,4 +194,34 @@ class InlineReadsTest {
             assertEquals(256, ctx.metrics().inlineReads());
         }
     }
+
+    @Test
+    void aCallbackThatReadsAgainDoesNotRecurseWithoutBound() throws Exception {
+        Path p = TestFiles.file(dir, "chain", new byte[64 << 20]);
+        Files.readAllBytes(p);
+        try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p)) {
+            CompletableFuture<Long> done = new CompletableFuture<>();
+            ByteBuffer dst = ByteBuffer.allocateDirect(4096);
+            // the pattern "read the next block when this one is in": every cached read completes at its call
+            new Object() {
+                long total;
+
+                void next(long position) {
+                    f.readAsync(position, dst.clear()).whenComplete((n, t) -> {
+                        if (t != null) {
+                            done.completeExceptionally(t);
+                        } else if (n == 0) {
+                            done.complete(total);
+                        } else {
+                            total += n;
+                            next(position + n);
+                        }
+                    });
+                }
+            }.next(0);
+            assertEquals(64L << 20, await(done), "the chain broke (a StackOverflowError ends it silently)");
+            AioMetrics m = ctx.metrics();
+            assertTrue(m.inlineReads() > 0 && m.submitted() > 0, "nesting never went the usual way: " + m);
+        }
+    }
 }

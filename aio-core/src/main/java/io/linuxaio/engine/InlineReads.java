@@ -17,9 +17,28 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class InlineReads {
 
-    /** One iovec per thread: the fast path allocates nothing once a thread has made its first read. */
-    private static final ThreadLocal<MemorySegment> IOVEC = ThreadLocal.withInitial(
-            () -> Arena.ofAuto().allocate(IoVec.SIZE, 8));
+    /**
+     * How often a thread's inline reads look at the depth of its stack. A future done inline is complete
+     * when the call returns, so a callback attached to it runs at once, on the caller's stack: the pattern
+     * "in the callback, read the next block" recurses once per cached read and would end in a
+     * StackOverflowError (which CompletableFuture swallows into a dependent nobody looks at). Every this
+     * many inline reads a thread checks its stack; when it is deep, that read goes the usual way: it
+     * completes later on the owner, on a fresh stack, which ends the recursion. A loop of reads (a virtual
+     * thread's) stays shallow and pays one short stack walk per this many reads.
+     */
+    static final int STACK_CHECK_EVERY = 64;
+    /** The stack depth, in frames, past which a read is not done inline (a thread's stack holds thousands). */
+    static final int MAX_STACK_FRAMES = 384;
+
+    private static final StackWalker STACK = StackWalker.getInstance();
+
+    /** What a thread keeps for its inline reads: one iovec (nothing is allocated per read), and a count. */
+    private static final class PerThread {
+        final MemorySegment iovec = Arena.ofAuto().allocate(IoVec.SIZE, 8);
+        int sinceStackCheck;
+    }
+
+    private static final ThreadLocal<PerThread> PER_THREAD = ThreadLocal.withInitial(PerThread::new);
 
     private final boolean enabled;
     private final LongAdder reads = new LongAdder();
@@ -45,7 +64,14 @@ final class InlineReads {
      * The caller holds a reference to the file.
      */
     long read(FileHandle file, long address, long length, long position) {
-        MemorySegment iov = IOVEC.get();
+        PerThread t = PER_THREAD.get();
+        if (++t.sinceStackCheck >= STACK_CHECK_EVERY) {
+            t.sinceStackCheck = 0;
+            if (STACK.walk(frames -> frames.skip(MAX_STACK_FRAMES).findAny().isPresent())) {
+                return -1;
+            }
+        }
+        MemorySegment iov = t.iovec;
         IoVec.set(iov, 0, address, length);
         long r = LibC.preadv2(file.fd(), iov, 1, position, AioAbi.RWF_NOWAIT);
         return r < 0 ? -1 : r;
