@@ -117,7 +117,7 @@ public final class AioContext implements AutoCloseable {
         private int maxQueued = DEFAULT_MAX_QUEUED;
         private boolean userSpaceReaping = true;
         private boolean nonBlockingSubmit = true;
-        private String name = "linux-aio";
+        private String name;
         private int maxSubmitBatch = Integer.getInteger("io.linuxaio.maxSubmitBatch", DEFAULT_MAX_SUBMIT_BATCH);
         private boolean inlineCachedReads = true;
 
@@ -192,9 +192,17 @@ public final class AioContext implements AutoCloseable {
             return this;
         }
 
-        /** The name of the context, used for its completion thread and in messages. */
+        /** The name of the context, used for its completion thread and in messages (default "linux-aio"). */
         public Builder name(String name) {
             this.name = Objects.requireNonNull(name, "name");
+            return this;
+        }
+
+        /** Names the context {@code name} unless {@link #name} was called. */
+        Builder nameIfUnset(String name) {
+            if (this.name == null) {
+                this.name = name;
+            }
             return this;
         }
 
@@ -209,7 +217,7 @@ public final class AioContext implements AutoCloseable {
         }
 
         private EngineSettings settings() {
-            return new EngineSettings(name, queueDepth, maxQueued, userSpaceReaping, nonBlockingSubmit, maxSubmitBatch,
+            return new EngineSettings(name != null ? name : "linux-aio", queueDepth, maxQueued, userSpaceReaping, nonBlockingSubmit, maxSubmitBatch,
                     inlineCachedReads);
         }
     }
