@@ -23,7 +23,11 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
@@ -103,13 +107,27 @@ public final class Tour implements Callable<Integer> {
                 double writeSecs = (System.nanoTime() - t0) / 1e9;
                 out.printf("wrote and fsynced %d MiB in %.2f s (%.0f MiB/s)%n", sizeMib, writeSecs, sizeMib / writeSecs);
 
-                Result aio = readAio(f, size, iodepth, seconds);
-                Result fc = readFileChannel(file, size, iodepth, seconds);
+                // alternating rounds, medians: the disk and the machine are shared, one run of each says little
+                double warmUp = Math.min(0.5, seconds / ROUNDS); // the JIT compiles both paths before anything is measured
+                readAio(f, size, iodepth, warmUp);
+                readFileChannel(file, size, iodepth, warmUp);
+                List<Result> aioRuns = new ArrayList<>();
+                List<Result> fcRuns = new ArrayList<>();
+                for (int round = 0; round < ROUNDS; round++) {
+                    aioRuns.add(measured(() -> readAio(f, size, iodepth, seconds / ROUNDS)));
+                    fcRuns.add(measured(() -> readFileChannel(file, size, iodepth, seconds / ROUNDS)));
+                }
+                Result aio = Result.median(aioRuns);
+                Result fc = Result.median(fcRuns);
                 out.println();
-                out.printf("%-28s %10s %10s %10s %12s%n", "4 KiB random O_DIRECT reads", "IOPS", "MiB/s", "p99 (us)", "verified");
+                out.printf("%-28s %10s %10s %10s %12s %12s%n", "4 KiB random O_DIRECT reads", "IOPS", "MiB/s", "p99 (us)",
+                        "CPU us/read", "verified");
                 aio.print(out, "linux-aio (iodepth " + iodepth + ")");
                 fc.print(out, "FileChannel (" + iodepth + " threads)");
-                out.printf("linux-aio / FileChannel IOPS: %.2fx%n", aio.iops() / fc.iops());
+                out.printf("linux-aio / FileChannel IOPS: %.2fx, CPU per read: %.2fx, threads doing I/O: 1 vs %d "
+                                + "(medians of %d alternating rounds)%n",
+                        aio.iops() / fc.iops(), aio.cpuMicrosPerOp() / fc.cpuMicrosPerOp(), iodepth, ROUNDS);
+
             }
             AioMetrics m = ctx.metrics();
             out.println();
@@ -185,15 +203,50 @@ public final class Tour implements Callable<Integer> {
         }
     }
 
-    record Result(long ops, long verified, double seconds, long p99Nanos) {
+    /** Alternating rounds of each engine; the table shows their medians. */
+    private static final int ROUNDS = 3;
+
+    record Result(long ops, long verified, double seconds, long p99Nanos, double cpuSeconds) {
         double iops() {
             return ops / seconds;
         }
 
-        void print(PrintWriter out, String name) {
-            out.printf(Locale.ROOT, "%-28s %10.0f %10.1f %10.1f %12s%n", name, iops(), iops() * BLOCK / (1 << 20),
-                    p99Nanos / 1e3, verified == ops ? "all " + verified : verified + "/" + ops);
+        double cpuMicrosPerOp() {
+            return cpuSeconds * 1e6 / Math.max(1, ops);
         }
+
+        Result withCpu(double cpu) {
+            return new Result(ops, verified, seconds, p99Nanos, cpu);
+        }
+
+        /** The rounds' median IOPS, p99 and CPU per read, and their summed counts. */
+        static Result median(List<Result> runs) {
+            List<Result> byIops = runs.stream().sorted(Comparator.comparingDouble(Result::iops)).toList();
+            Result mid = byIops.get(byIops.size() / 2);
+            long[] p99 = runs.stream().mapToLong(Result::p99Nanos).sorted().toArray();
+            double[] cpu = runs.stream().mapToDouble(Result::cpuMicrosPerOp).sorted().toArray();
+            long ops = runs.stream().mapToLong(Result::ops).sum();
+            long verified = runs.stream().mapToLong(Result::verified).sum();
+            double perOp = cpu[cpu.length / 2];
+            // the median IOPS, over all the rounds' reads
+            return new Result(ops, verified, ops / mid.iops(), p99[p99.length / 2], perOp * ops / 1e6);
+        }
+
+        void print(PrintWriter out, String name) {
+            out.printf(Locale.ROOT, "%-28s %10.0f %10.1f %10.1f %12.2f %12s%n", name, iops(), iops() * BLOCK / (1 << 20),
+                    p99Nanos / 1e3, cpuMicrosPerOp(), verified == ops ? "all " + verified : verified + "/" + ops);
+        }
+    }
+
+    /** A run, and the CPU time the whole process spent during it (every thread: the loop, the JVM's, the pool's). */
+    private static Result measured(Callable<Result> run) throws Exception {
+        long before = processCpuNanos();
+        Result r = run.call();
+        return r.withCpu((processCpuNanos() - before) / 1e9);
+    }
+
+    private static long processCpuNanos() {
+        return ProcessHandle.current().info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
     }
 
     /** Keeps {@code iodepth} reads in flight; each completion (on the event loop) starts the next. */
@@ -240,7 +293,7 @@ public final class Tour implements Callable<Integer> {
         }
         done.get((long) seconds + 60, TimeUnit.SECONDS);
         double secs = (System.nanoTime() - t0) / 1e9;
-        return new Result(counts[0], counts[1], secs, p99(latencies, (int) Math.min(counts[0], latencies.length)));
+        return new Result(counts[0], counts[1], secs, p99(latencies, (int) Math.min(counts[0], latencies.length)), 0);
     }
 
     /** The same random reads with positional {@code FileChannel} reads on {@code iodepth} threads. */
@@ -299,7 +352,7 @@ public final class Tour implements Callable<Integer> {
                 System.arraycopy(l, 0, all, off, l.length);
                 off += l.length;
             }
-            return new Result(ops, ok, secs, p99(all, all.length));
+            return new Result(ops, ok, secs, p99(all, all.length), 0);
         } finally {
             pool.shutdownNow();
         }

@@ -27,11 +27,12 @@ class TourExampleTest {
                 .execute("--size-mib", "16", "--seconds", "0.5", "--iodepth", "8", "--dir", dir.toString(), "--no-progress");
         String out = text.toString();
         assertEquals(0, code, out);
-        Matcher aio = Pattern.compile("linux-aio \\(iodepth 8\\)\\s+(\\d+)\\s+\\S+\\s+\\S+\\s+all (\\d+)").matcher(out);
+        Matcher aio = Pattern.compile("linux-aio \\(iodepth 8\\)\\s+(\\d+)\\s+\\S+\\s+\\S+\\s+\\S+\\s+all (\\d+)").matcher(out);
         assertTrue(aio.find(), out);
         assertTrue(Long.parseLong(aio.group(2)) > 0, out);
-        assertTrue(Pattern.compile("FileChannel \\(8 threads\\)\\s+\\d+\\s+\\S+\\s+\\S+\\s+all \\d+").matcher(out).find(), out);
+        assertTrue(Pattern.compile("FileChannel \\(8 threads\\)\\s+\\d+\\s+\\S+\\s+\\S+\\s+\\S+\\s+all \\d+").matcher(out).find(), out);
         assertTrue(out.contains("linux-aio / FileChannel IOPS"), out);
+        assertTrue(Pattern.compile("CPU per read: \\d+\\.\\d+x").matcher(out).find(), out);
         assertTrue(out.contains("failed=0"), out);
         try (var files = Files.list(dir)) {
             assertEquals(0, files.count(), "the scratch file was left behind");
