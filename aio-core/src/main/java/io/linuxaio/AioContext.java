@@ -1,7 +1,7 @@
 package io.linuxaio;
 
 import io.linuxaio.abi.AioAbi;
-import io.linuxaio.engine.BlockingPool;
+import io.linuxaio.engine.BlockingCalls;
 import io.linuxaio.engine.ContextBridge;
 import io.linuxaio.engine.Engine;
 import io.linuxaio.engine.EngineSettings;
@@ -34,8 +34,8 @@ import java.util.concurrent.TimeoutException;
  * the owner. Every future of the context completes on the owner thread: the library's completion thread
  * for a context from {@link #open()}, or a Netty event loop with {@code aio-netty} (drivers make their
  * contexts through {@link AioDriver}). Callbacks attached to those futures run there too, so they must
- * not block. The exception: a buffered read whose bytes are all in the page cache is done on the calling
- * thread and its future is complete when the call returns ({@link Builder#inlineCachedReads}, on by default).
+ * not block. The exception, when turned on ({@link Builder#inlineCachedReads}): a buffered read whose bytes
+ * are all in the page cache is done on the calling thread and its future is complete when the call returns.
  *
  * <h2>Never blocking the owner</h2>
  * Buffered reads, and writes that may block inside {@code io_submit} (buffered writes; {@code O_DIRECT}
@@ -119,7 +119,7 @@ public final class AioContext implements AutoCloseable {
         private boolean nonBlockingSubmit = true;
         private String name;
         private int maxSubmitBatch = Integer.getInteger("io.linuxaio.maxSubmitBatch", DEFAULT_MAX_SUBMIT_BATCH);
-        private boolean inlineCachedReads = true;
+        private boolean inlineCachedReads;
 
         private static final int MAX_QUEUE_DEPTH = 1 << 20;
 
@@ -179,13 +179,17 @@ public final class AioContext implements AutoCloseable {
         }
 
         /**
-         * Whether a buffered read is tried first on the calling thread, as one {@code preadv2(RWF_NOWAIT)}
-         * (default true). When all its bytes are in the page cache, the read is done there and its future is
+         * Whether an asynchronous buffered read is tried first on the calling thread, as one
+         * {@code preadv2(RWF_NOWAIT)} (default false; {@link AioFile#read} always tries, its caller waits
+         * anyway). When all its bytes are in the page cache, the read is done there and its future is
          * complete when {@code readAsync} returns: no hand-off, no {@code io_submit}, callers on every core
          * read in parallel (its dependents then run on the caller, as for any completed future). When a byte
          * is not cached the request, or its rest, goes to the owner as usual. Not for {@code O_DIRECT} files,
          * reads with {@code RWF_*} flags or a priority, nor while a write of the same file is in flight.
-         * False: every future completes on the owner thread. Requires {@link #nonBlockingSubmit}.
+         * Turn it on where callers may block briefly (worker threads, virtual threads), not where they are
+         * event loops: on a miss the kernel starts its readahead in the caller, and submitting that I/O can
+         * block it (an event loop serving cold downloads stalled hundreds of milliseconds). Requires
+         * {@link #nonBlockingSubmit}.
          */
         public Builder inlineCachedReads(boolean enabled) {
             this.inlineCachedReads = enabled;
@@ -261,55 +265,7 @@ public final class AioContext implements AutoCloseable {
      * {@link AioClosedException}. Any thread.
      */
     public <T> CompletableFuture<T> supplyBlocking(Callable<T> call) {
-        Objects.requireNonNull(call, "call");
-        CompletableFuture<T> future = new CompletableFuture<>();
-        if (!isOpen()) {
-            future.completeExceptionally(new AioClosedException(this + " is closed"));
-            return future;
-        }
-        try {
-            BlockingPool.calls().execute(() -> {
-                if (!isOpen() || future.isDone()) { // closed or cancelled while queued: a refused call has no effect
-                    future.completeExceptionally(new AioClosedException(this + " is closed"));
-                    return;
-                }
-                T value = null;
-                Throwable error = null;
-                try {
-                    value = call.call();
-                } catch (Throwable t) {
-                    error = t;
-                }
-                T v = value;
-                Throwable e = error;
-                Runnable done = () -> {
-                    if (e != null) {
-                        future.completeExceptionally(e);
-                    } else if (!future.complete(v) && v instanceof AutoCloseable c) {
-                        closeQuietly(c); // the caller gave up on it: nobody else will close it
-                    }
-                };
-                try {
-                    engine.owner().execute(done);
-                } catch (RejectedExecutionException rejected) {
-                    if (v instanceof AutoCloseable c) {
-                        closeQuietly(c);
-                    }
-                    future.completeExceptionally(new AioClosedException(this + " cannot complete the call: its owner shut down"));
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            future.completeExceptionally(e);
-        }
-        return future;
-    }
-
-    private static void closeQuietly(AutoCloseable c) {
-        try {
-            c.close();
-        } catch (Exception e) {
-            LOG.warn("closing {} failed", c, e);
-        }
+        return BlockingCalls.supply(engine, Objects.requireNonNull(call, "call"));
     }
 
     /**

@@ -4,13 +4,13 @@ import io.linuxaio.abi.AioAbi;
 import io.linuxaio.abi.ErrnoException;
 import io.linuxaio.abi.LibC;
 import io.linuxaio.abi.Statx;
+import io.linuxaio.engine.BlockingCalls;
 import io.linuxaio.engine.BufferKind;
 import io.linuxaio.engine.Engine;
 import io.linuxaio.engine.FileHandle;
 import io.linuxaio.engine.FileOpener;
 import io.linuxaio.engine.Op;
 import io.linuxaio.engine.RequestChecks;
-import io.linuxaio.engine.Results;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -22,7 +22,6 @@ import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import java.util.function.IntSupplier;
@@ -32,8 +31,8 @@ import java.util.function.IntSupplier;
  *
  * <p>Reads and writes are positional and independent, as with {@code FileChannel}'s positional methods:
  * any number may be in flight at once, from any threads. Each returns a {@code CompletableFuture} that
- * completes on the context's owner thread (or, for a buffered read served from the page cache, at once on
- * the calling thread: {@link AioContext.Builder#inlineCachedReads}) with the number of bytes transferred (0 for a read at or past
+ * completes on the context's owner thread (or, for a buffered read served from the page cache when
+ * {@link AioContext.Builder#inlineCachedReads} is on, at once on the calling thread) with the number of bytes transferred (0 for a read at or past
  * the end of the file; a read that straddles the end is short), or exceptionally with an
  * {@link AioIOException} naming the operation, the file, the position, the length and the errno. A
  * {@code ByteBuffer}'s position advances by the count on completion, as {@code FileChannel}'s does; the
@@ -89,7 +88,7 @@ public final class AioFile implements AutoCloseable {
             throw new IllegalArgumentException("cannot read into a read-only ByteBuffer");
         }
         checkReadable();
-        return rw(Op.PREAD, BufferKind.BYTE_BUFFER, position, dst.remaining(),
+        return rw(Op.PREAD, false, BufferKind.BYTE_BUFFER, position, dst.remaining(),
                 RequestChecks.liveAddress(dst), dst, rwFlags, ioprio);
     }
 
@@ -102,7 +101,7 @@ public final class AioFile implements AutoCloseable {
     public CompletableFuture<Integer> writeAsync(long position, ByteBuffer src, int rwFlags, int ioprio) {
         Objects.requireNonNull(src, "src");
         checkWritable();
-        return rw(Op.PWRITE, BufferKind.BYTE_BUFFER, position, src.remaining(),
+        return rw(Op.PWRITE, false, BufferKind.BYTE_BUFFER, position, src.remaining(),
                 RequestChecks.liveAddress(src), src, rwFlags, ioprio);
     }
 
@@ -118,7 +117,7 @@ public final class AioFile implements AutoCloseable {
             throw new IllegalArgumentException("cannot read into a read-only MemorySegment");
         }
         checkReadable();
-        return rw(Op.PREAD, BufferKind.SEGMENT, position, RequestChecks.checkSegmentSize(dst),
+        return rw(Op.PREAD, false, BufferKind.SEGMENT, position, RequestChecks.checkSegmentSize(dst),
                 RequestChecks.liveAddress(dst), dst, rwFlags, ioprio);
     }
 
@@ -131,7 +130,7 @@ public final class AioFile implements AutoCloseable {
     public CompletableFuture<Integer> writeAsync(long position, MemorySegment src, int rwFlags, int ioprio) {
         Objects.requireNonNull(src, "src");
         checkWritable();
-        return rw(Op.PWRITE, BufferKind.SEGMENT, position, RequestChecks.checkSegmentSize(src),
+        return rw(Op.PWRITE, false, BufferKind.SEGMENT, position, RequestChecks.checkSegmentSize(src),
                 RequestChecks.liveAddress(src), src, rwFlags, ioprio);
     }
 
@@ -147,7 +146,7 @@ public final class AioFile implements AutoCloseable {
     public CompletableFuture<Integer> readAsync(long position, ByteBuffer[] dsts, int rwFlags, int ioprio) {
         long total = RequestChecks.checkVector(dsts, true);
         checkReadable();
-        return rw(Op.PREADV, BufferKind.BYTE_BUFFERS, position, total, -1, dsts.clone(), rwFlags, ioprio);
+        return rw(Op.PREADV, false, BufferKind.BYTE_BUFFERS, position, total, -1, dsts.clone(), rwFlags, ioprio);
     }
 
     /** A gathering write ({@code IOCB_CMD_PWRITEV}) of the remaining bytes of {@code srcs}, in order. Any thread. */
@@ -159,20 +158,31 @@ public final class AioFile implements AutoCloseable {
     public CompletableFuture<Integer> writeAsync(long position, ByteBuffer[] srcs, int rwFlags, int ioprio) {
         long total = RequestChecks.checkVector(srcs, false);
         checkWritable();
-        return rw(Op.PWRITEV, BufferKind.BYTE_BUFFERS, position, total, -1, srcs.clone(), rwFlags, ioprio);
+        return rw(Op.PWRITEV, false, BufferKind.BYTE_BUFFERS, position, total, -1, srcs.clone(), rwFlags, ioprio);
     }
 
     /**
      * Reads as {@link #readAsync(long, ByteBuffer)} and waits for the result: blocking-style code, for
      * virtual threads in particular (a virtual thread parks while the kernel works; its carrier thread is
-     * free, and no thread is added per request). Not on the context's owner thread (it would wait for
-     * itself): that throws {@code IllegalStateException}.
+     * free, and no thread is added per request). A buffered read into a direct buffer is first tried on the
+     * calling thread as one {@code preadv2(RWF_NOWAIT)}, whatever {@link AioContext.Builder#inlineCachedReads}
+     * says (the caller waits anyway): cached data is read at once, cold data parks. Not on the context's
+     * owner thread (it would wait for itself): that throws {@code IllegalStateException}.
      *
      * @return the number of bytes read, 0 at or past the end of the file
      * @throws IOException the request's failure ({@link AioIOException}, {@link AioClosedException}...)
      */
     public int read(long position, ByteBuffer dst) throws IOException {
-        return await(readAsync(position, dst));
+        if (context.inOwnerThread()) {
+            throw ownerWouldWait();
+        }
+        Objects.requireNonNull(dst, "dst");
+        if (dst.isReadOnly()) {
+            throw new IllegalArgumentException("cannot read into a read-only ByteBuffer");
+        }
+        checkReadable();
+        return await(rw(Op.PREAD, true, BufferKind.BYTE_BUFFER, position, dst.remaining(), RequestChecks.liveAddress(dst),
+                dst, 0, 0));
     }
 
     /** Writes as {@link #writeAsync(long, ByteBuffer)} and waits for the result (see {@link #read(long, ByteBuffer)}). */
@@ -180,10 +190,14 @@ public final class AioFile implements AutoCloseable {
         return await(writeAsync(position, src));
     }
 
+    private IllegalStateException ownerWouldWait() {
+        return new IllegalStateException("a blocking read or write on the owner thread of " + context
+                + " would wait for itself; use readAsync/writeAsync there");
+    }
+
     private <T> T await(CompletableFuture<T> f) throws IOException {
         if (context.inOwnerThread()) {
-            throw new IllegalStateException("a blocking read or write on the owner thread of " + context
-                    + " would wait for itself; use readAsync/writeAsync there");
+            throw ownerWouldWait();
         }
         try {
             return f.join();
@@ -222,63 +236,34 @@ public final class AioFile implements AutoCloseable {
         return future;
     }
 
-    private CompletableFuture<Integer> rw(Op op, BufferKind kind, long position, long length, long address,
-                                          Object buffer, int rwFlags, int ioprio) {
+    /** @param callerWaits whether the caller blocks for the result (a cached read may then always be done inline) */
+    private CompletableFuture<Integer> rw(Op op, boolean callerWaits, BufferKind kind, long position, long length,
+                                          long address, Object buffer, int rwFlags, int ioprio) {
         RequestChecks.checkTransfer(position, length, rwFlags, ioprio);
         if (handle.isDirect()) {
             RequestChecks.checkAlignment(handle.alignment(), (op.isRead() ? "read" : "write") + " of " + handle.path(),
                     position, length, address, buffer);
         }
-        CompletableFuture<Integer> future = new CompletableFuture<>();
         if (length == 0) {
             // nothing for the kernel to do, but a closed file or context refuses it as it refuses any request
-            if (!handle.isOpen()) {
-                future.completeExceptionally(handle.closed());
-            } else if (!context.isOpen()) {
-                future.completeExceptionally(new AioClosedException(context + " is closed"));
-            } else {
-                future.complete(0);
-            }
-            return future;
+            return !handle.isOpen() ? CompletableFuture.failedFuture(handle.closed())
+                    : !context.isOpen() ? CompletableFuture.failedFuture(new AioClosedException(context + " is closed"))
+                    : CompletableFuture.completedFuture(0);
         }
         if (!handle.tryAcquire(op)) {
-            future.completeExceptionally(handle.closed());
-            return future;
+            return CompletableFuture.failedFuture(handle.closed());
         }
         Engine engine = context.engine();
         if (op == Op.PREAD && address >= 0) {
-            long r = engine.tryReadInline(handle, address, length, position, rwFlags, ioprio);
-            if (r == length || r == 0) { // all of it from the page cache, or the end of the file
-                handle.release(op);
-                kind.advance(buffer, r);
-                future.complete(Results.box((int) r));
-                return future;
-            }
-            if (r > 0) { // cut short at the first page that is not cached: the rest goes the usual way
-                return readRest(engine, kind, buffer, position, length, r, rwFlags, ioprio);
+            CompletableFuture<Integer> inline = engine.readInline(handle, kind, buffer, address, position, length, rwFlags,
+                    ioprio, callerWaits);
+            if (inline != null) {
+                return inline;
             }
         }
+        CompletableFuture<Integer> future = new CompletableFuture<>();
         engine.submit(handle, op, kind, position, length, 0, buffer, rwFlags, ioprio, future);
         return future;
-    }
-
-    /**
-     * The rest of a read of which {@code done} bytes were read inline: a request for the bytes after them,
-     * whose count adds to {@code done}. As with a blocking read, a failure after some bytes only makes the
-     * count short. The caller's file reference passes to the request.
-     */
-    private CompletableFuture<Integer> readRest(Engine engine, BufferKind kind, Object buffer, long position, long length,
-                                                long done, int rwFlags, int ioprio) {
-        Object rest;
-        if (buffer instanceof ByteBuffer bb) {
-            bb.position(bb.position() + (int) done);
-            rest = bb;
-        } else {
-            rest = ((MemorySegment) buffer).asSlice(done);
-        }
-        CompletableFuture<Integer> restFuture = new CompletableFuture<>();
-        engine.submit(handle, Op.PREAD, kind, position + done, length - done, 0, rest, rwFlags, ioprio, restFuture);
-        return restFuture.handle((n, t) -> (int) done + (t == null ? n : 0));
     }
 
     private void checkReadable() {
@@ -352,31 +337,7 @@ public final class AioFile implements AutoCloseable {
     }
 
     private CompletableFuture<Void> blocking(String op, long position, long length, IntSupplier call) {
-        if (!handle.tryAcquire()) {
-            return CompletableFuture.failedFuture(handle.closed());
-        }
-        // the reference goes back once: after the call, or when the context refused to run it
-        AtomicBoolean held = new AtomicBoolean(true);
-        CompletableFuture<Void> future = context.supplyBlocking(() -> {
-            int r;
-            try {
-                r = call.getAsInt();
-            } finally {
-                if (held.getAndSet(false)) {
-                    handle.release(); // the descriptor is not used after the call
-                }
-            }
-            if (r < 0) {
-                throw new AioIOException(op, handle.path() + " (fd " + handle.fd() + ")", position, length, -r, null);
-            }
-            return null;
-        });
-        future.whenComplete((v, t) -> {
-            if (held.getAndSet(false)) {
-                handle.release();
-            }
-        });
-        return future;
+        return BlockingCalls.onFile(context.engine(), handle, op, position, length, call);
     }
 
     /**

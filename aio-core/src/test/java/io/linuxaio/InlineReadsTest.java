@@ -56,7 +56,7 @@ class InlineReadsTest {
     void aCachedReadIsDoneOnTheCallingThreadAndCompleteWhenItReturns() throws Exception {
         Path p = cachedFile("c", 1);
         byte[] expected = TestFiles.random(SIZE, 1);
-        try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p)) {
+        try (AioContext ctx = AioContext.builder().inlineCachedReads(true).build(); AioFile f = ctx.open(p)) {
             ByteBuffer dst = ByteBuffer.allocateDirect(65536);
             CompletableFuture<Integer> read = f.readAsync(4096, dst);
             assertTrue(read.isDone(), "a cached read was not done at its call");
@@ -84,7 +84,7 @@ class InlineReadsTest {
     void aReadPartlyInThePageCacheReturnsItsWholeRange() throws Exception {
         Path p = cachedFile("p", 2);
         byte[] expected = TestFiles.random(SIZE, 2);
-        try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p)) {
+        try (AioContext ctx = AioContext.builder().inlineCachedReads(true).build(); AioFile f = ctx.open(p)) {
             for (int round = 0; round < 5; round++) {
                 // the second half leaves the cache: RWF_NOWAIT stops at its first page
                 evict(f, SIZE / 2);
@@ -105,7 +105,7 @@ class InlineReadsTest {
     @Test
     void aColdReadGoesTheUsualWay() throws Exception {
         Path p = cachedFile("u", 3);
-        try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p)) {
+        try (AioContext ctx = AioContext.builder().inlineCachedReads(true).build(); AioFile f = ctx.open(p)) {
             evict(f, 0);
             ByteBuffer dst = ByteBuffer.allocateDirect(4096);
             assertEquals(4096, await(f.readAsync(8192, dst)));
@@ -150,7 +150,7 @@ class InlineReadsTest {
                 }
             });
         }
-        try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p, READ, WRITE)) {
+        try (AioContext ctx = AioContext.builder().inlineCachedReads(true).build(); AioFile f = ctx.open(p, READ, WRITE)) {
             try {
                 assertTrue(parked.await(30, TimeUnit.SECONDS));
                 byte[] x = new byte[4096];
@@ -174,9 +174,9 @@ class InlineReadsTest {
     }
 
     @Test
-    void aVirtualThreadReadsCachedDataWithoutTheOwner() throws Exception {
+    void aVirtualThreadReadsCachedDataWithoutTheOwnerWhateverTheSetting() throws Exception {
         Path p = cachedFile("v", 6);
-        try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p)) {
+        try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p)) { // off for readAsync; read() waits anyway
             CompletableFuture<Integer> total = new CompletableFuture<>();
             Thread.ofVirtual().start(() -> {
                 try {
@@ -192,6 +192,8 @@ class InlineReadsTest {
             });
             assertEquals(SIZE, await(total));
             assertEquals(256, ctx.metrics().inlineReads());
+            assertFalse(f.readAsync(0, ByteBuffer.allocateDirect(4096)).isDone() && ctx.metrics().inlineReads() > 256,
+                    "readAsync read inline with the setting off");
         }
     }
 
@@ -199,7 +201,7 @@ class InlineReadsTest {
     void aCallbackThatReadsAgainDoesNotRecurseWithoutBound() throws Exception {
         Path p = TestFiles.file(dir, "chain", new byte[64 << 20]);
         Files.readAllBytes(p);
-        try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p)) {
+        try (AioContext ctx = AioContext.builder().inlineCachedReads(true).build(); AioFile f = ctx.open(p)) {
             CompletableFuture<Long> done = new CompletableFuture<>();
             ByteBuffer dst = ByteBuffer.allocateDirect(4096);
             // the pattern "read the next block when this one is in": every cached read completes at its call

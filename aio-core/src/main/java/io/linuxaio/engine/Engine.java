@@ -114,21 +114,20 @@ public final class Engine {
     }
 
     /**
-     * Tries a buffered read into native memory on the calling thread without waiting for the disk
-     * ({@link InlineReads}): the count (0 at the end of the file), or -1 when the request must go the usual
-     * way (for its whole range). Never on a closed context. The caller holds a reference to the file. Any thread.
+     * Tries a buffered read into native memory at {@code address} on the calling thread, without waiting for
+     * the disk ({@link InlineReads}): a completed future when the page cache held it all (or the end of the
+     * file was reached), the future of its rest when a page was missing, or null when the request must go
+     * the usual way whole. Never on a closed context. The caller's reference to the file passes to the
+     * request unless null is returned. Any thread.
+     *
+     * @param callerWaits the caller blocks for the result: tried even when inline reads are not enabled
      */
-    public long tryReadInline(FileHandle file, long address, long length, long position, int rwFlags, int ioprio) {
-        if (!inlineReads.applies(file, rwFlags, ioprio) || !lifecycle.isOpen()) {
-            return -1;
+    public CompletableFuture<Integer> readInline(FileHandle file, BufferKind kind, Object buffer, long address,
+                                                 long position, long length, int rwFlags, int ioprio, boolean callerWaits) {
+        if (!inlineReads.applies(file, rwFlags, ioprio, callerWaits) || !lifecycle.isOpen()) {
+            return null;
         }
-        long r = inlineReads.read(file, address, length, position);
-        if (r == length || r == 0) {
-            inlineReads.done(r);
-        } else if (r > 0) {
-            inlineReads.partly(r);
-        }
-        return r;
+        return inlineReads.readOrContinue(this, file, kind, buffer, address, position, length);
     }
 
     /** A poll of {@code fd} for {@code events}; its future's cancellation reaches the kernel. Any thread. */
@@ -303,40 +302,7 @@ public final class Engine {
         }
     }
 
-    // ================================================================== teardown helpers (owner thread)
-
-    /** Whether nothing holds a slot, waits for one or waits in the batch. */
-    boolean isIdle() {
-        return slots.allFree() && waiting.isEmpty() && submitter.isEmpty();
-    }
-
-    /** Ends a slot's request that never reached (or never came back from) the kernel, on teardown. */
-    void failAbandoned(int slot, AioAbandonedException cause) {
-        CompletableFuture<?> future = slots.futures[slot];
-        FileHandle file = slots.files[slot];
-        Op op = slots.ops[slot];
-        if (slots.ownMemory[slot] != 0) {
-            NativeMemory.free(slots.ownMemory[slot]);
-        }
-        writeOrder.ended(slot);
-        slots.free(slot);
-        if (file != null) {
-            file.release(op);
-        }
-        if (future != null && !future.isDone()) {
-            counters.increment(Counters.FAILED);
-            future.completeExceptionally(cause);
-        }
-    }
-
-    /** Fails the requests that wait for an earlier overlapping one, on teardown: they never reached the kernel. */
-    void failOrdered(AioAbandonedException cause) {
-        for (int slot = 0; slot < slots.depth; slot++) {
-            if (slots.states[slot] == SlotState.ORDERED) {
-                failAbandoned(slot, cause);
-            }
-        }
-    }
+    // ================================================================== teardown (owner thread)
 
     void stopCompletionThread() {
         if (completionThread != null) {

@@ -6,14 +6,22 @@ import io.linuxaio.abi.LibC;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The page-cache fast path: a buffered read tried first on the calling thread, whichever it is, as one
+ * The page-cache fast path: a buffered read tried first on the calling thread as one
  * {@code preadv2(RWF_NOWAIT)}. When every byte is in the page cache the read is done there, in one
  * system call, with no hand-off to the owner and no {@code io_submit}: callers on every core copy in
  * parallel. EAGAIN (the first page is not cached) or a short count (a later page is not) sends the
  * request, or its rest, the usual way. Any thread.
+ *
+ * <p>Not by default for asynchronous reads, and never on the owner thread unless asked: on a miss, a
+ * {@code preadv2(RWF_NOWAIT)} starts the kernel's readahead in the caller, and submitting that I/O can
+ * block the caller (seen here: an event loop serving 8 cold downloads stalled 240 to 460 ms per turn;
+ * {@code io_submit} with {@code RWF_NOWAIT} answers EAGAIN without it). A blocking read's caller waits
+ * anyway, so it always tries.
  */
 final class InlineReads {
 
@@ -53,8 +61,8 @@ final class InlineReads {
      * flags or priority of the caller's, and no write of the file in flight (an inline read must not pass a
      * write made before it: the ordering rule).
      */
-    boolean applies(FileHandle file, int rwFlags, int ioprio) {
-        return enabled && !file.isDirect() && rwFlags == 0 && ioprio == 0 && !file.hasWritesInFlight();
+    boolean applies(FileHandle file, int rwFlags, int ioprio, boolean callerWaits) {
+        return (enabled || callerWaits) && !file.isDirect() && rwFlags == 0 && ioprio == 0 && !file.hasWritesInFlight();
     }
 
     /**
@@ -63,7 +71,7 @@ final class InlineReads {
      * be read without waiting or the call failed (the usual path then does it, and reports its errors).
      * The caller holds a reference to the file.
      */
-    long read(FileHandle file, long address, long length, long position) {
+    private long read(FileHandle file, long address, long length, long position) {
         PerThread t = PER_THREAD.get();
         if (++t.sinceStackCheck >= STACK_CHECK_EVERY) {
             t.sinceStackCheck = 0;
@@ -77,15 +85,36 @@ final class InlineReads {
         return r < 0 ? -1 : r;
     }
 
-    /** Counts a request done inline, {@code n} bytes. */
-    void done(long n) {
-        reads.increment();
-        bytes.add(n);
-    }
-
-    /** Counts the {@code n} bytes read inline of a request whose rest goes the usual way (which counts it). */
-    void partly(long n) {
-        bytes.add(n);
+    /**
+     * The read done here, or continued: a completed future when every byte was cached (or the end of the
+     * file reached), the future of the rest when the count was cut short at the first uncached page (its
+     * count adds to what was read here; as with a blocking read, a failure after some bytes only makes the
+     * count short), or null when nothing could be read without waiting. The caller's file reference is
+     * given back, or passes to the rest's request.
+     */
+    CompletableFuture<Integer> readOrContinue(Engine engine, FileHandle file, BufferKind kind, Object buffer, long address,
+                                              long position, long length) {
+        long r = read(file, address, length, position);
+        if (r < 0) {
+            return null;
+        }
+        bytes.add(r);
+        if (r == length || r == 0) {
+            reads.increment();
+            file.release(Op.PREAD);
+            kind.advance(buffer, r);
+            return CompletableFuture.completedFuture(Results.box((int) r));
+        }
+        Object rest;
+        if (buffer instanceof ByteBuffer bb) {
+            bb.position(bb.position() + (int) r);
+            rest = bb;
+        } else {
+            rest = ((MemorySegment) buffer).asSlice(r);
+        }
+        CompletableFuture<Integer> restFuture = new CompletableFuture<>();
+        engine.submit(file, Op.PREAD, kind, position + r, length - r, 0, rest, 0, 0, restFuture);
+        return restFuture.handle((n, t) -> (int) r + (t == null ? n : 0));
     }
 
     /** Reads done inline so far. Any thread. */

@@ -117,7 +117,7 @@ final class Lifecycle {
      * and releases.
      */
     void terminateIfDone() {
-        if (closeReachedOwner && isClosingOnOwner() && engine.isIdle() && STATE.compareAndSet(this, CLOSING, TERMINATED)) {
+        if (closeReachedOwner && isClosingOnOwner() && isIdle() && STATE.compareAndSet(this, CLOSING, TERMINATED)) {
             engine.kernel.destroy();
             release();
         }
@@ -150,8 +150,8 @@ final class Lifecycle {
         }
         engine.writeOrder.stop();
         engine.polls.failOnAbandon(cause);
-        engine.submitter.failAll(slot -> engine.failAbandoned(slot, cause));
-        engine.failOrdered(cause); // never reached the kernel either
+        engine.submitter.failAll(slot -> failAbandoned(slot, cause));
+        failOrdered(cause); // never reached the kernel either
         Request waiting;
         while ((waiting = engine.pollWaiting()) != null) {
             waiting.fail(cause);
@@ -172,12 +172,45 @@ final class Lifecycle {
         for (int slot = 0; slot < engine.slots.depth; slot++) {
             SlotState st = engine.slots.states[slot];
             if (st == SlotState.BATCHED || st == SlotState.IN_KERNEL) {
-                engine.failAbandoned(slot, cause);
+                failAbandoned(slot, cause);
             }
             // IN_FALLBACK: a pool thread still uses the descriptor and the buffer; when it returns it finds
             // the context terminated and fails the future, releases the file and frees the memory
         }
         release();
+    }
+
+    /** Whether nothing holds a slot, waits for one or waits in the batch. */
+    private boolean isIdle() {
+        return engine.slots.allFree() && engine.waiting.isEmpty() && engine.submitter.isEmpty();
+    }
+
+    /** Ends a slot's request that never reached (or never came back from) the kernel, on teardown. */
+    void failAbandoned(int slot, AioAbandonedException cause) {
+        CompletableFuture<?> future = engine.slots.futures[slot];
+        FileHandle file = engine.slots.files[slot];
+        Op op = engine.slots.ops[slot];
+        if (engine.slots.ownMemory[slot] != 0) {
+            NativeMemory.free(engine.slots.ownMemory[slot]);
+        }
+        engine.writeOrder.ended(slot);
+        engine.slots.free(slot);
+        if (file != null) {
+            file.release(op);
+        }
+        if (future != null && !future.isDone()) {
+            engine.counters.increment(Counters.FAILED);
+            future.completeExceptionally(cause);
+        }
+    }
+
+    /** Fails the requests that wait for an earlier overlapping one, on teardown: they never reached the kernel. */
+    private void failOrdered(AioAbandonedException cause) {
+        for (int slot = 0; slot < engine.slots.depth; slot++) {
+            if (engine.slots.states[slot] == SlotState.ORDERED) {
+                failAbandoned(slot, cause);
+            }
+        }
     }
 
     /**

@@ -95,7 +95,7 @@ public abstract class EngineScenarios {
         byte[] data = TestFiles.random(1 << 16, 77);
         Path p = TestFiles.file(dir, "inline", data);
         java.nio.file.Files.readAllBytes(p); // in the page cache
-        AioContext ctx = context(AioContext.builder().queueDepth(8));
+        AioContext ctx = context(AioContext.builder().queueDepth(8).inlineCachedReads(true));
         try (AioFile f = ctx.open(p)) {
             java.nio.ByteBuffer off = java.nio.ByteBuffer.allocateDirect(4096);
             CompletableFuture<Integer> read = f.readAsync(4096, off);
