@@ -212,6 +212,17 @@ public final class EpollAio implements AutoCloseable {
         return context(loop).open(path, options);
     }
 
+    /**
+     * {@code path} opened once per loop of the group, lazily: a channel's requests then run on its own
+     * loop's context and complete on its own loop (see {@link PerLoopFile}). Never blocks.
+     */
+    public PerLoopFile perLoop(Path path, OpenOption... options) {
+        if (closed) {
+            throw new IllegalStateException("this EpollAio is closed");
+        }
+        return new PerLoopFile(this, path, options);
+    }
+
     /** Closes every context (waiting for their requests when called off their loops). */
     @Override
     public void close() {
