@@ -8,6 +8,7 @@ module io.linuxaio.netty {
     requires io.netty.transport.unix.common;
     requires io.netty.codec;
     requires io.netty.codec.http;
+    requires io.netty.handler;
     requires org.slf4j;
 
     exports io.linuxaio.netty;
