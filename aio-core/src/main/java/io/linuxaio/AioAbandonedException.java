@@ -11,8 +11,14 @@ public final class AioAbandonedException extends AsynchronousCloseException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The message. */
     private final String message;
 
+    /**
+     * An exception with its message.
+     *
+     * @param message what was abandoned, and why
+     */
     public AioAbandonedException(String message) {
         this.message = message;
     }

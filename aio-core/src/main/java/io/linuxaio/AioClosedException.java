@@ -10,8 +10,14 @@ public final class AioClosedException extends ClosedChannelException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The message. */
     private final String message;
 
+    /**
+     * An exception with its message.
+     *
+     * @param message what was closed, e.g. {@code "/data/log is closed"}
+     */
     public AioClosedException(String message) {
         this.message = message;
     }

@@ -100,13 +100,14 @@ public final class AioContext implements AutoCloseable {
     /**
      * A context of {@link #DEFAULT_QUEUE_DEPTH} driven by a completion thread of its own. Any thread.
      *
+     * @return the new context; close it when done
      * @throws IOException when the kernel refuses the context ({@code aio-max-nr} exhausted, say)
      */
     public static AioContext open() throws IOException {
         return builder().build();
     }
 
-    /** A builder of contexts. Any thread. */
+    /** {@return a builder of contexts} Any thread. */
     public static Builder builder() {
         return new Builder();
     }
@@ -129,6 +130,10 @@ public final class AioContext implements AutoCloseable {
         /**
          * The most requests in flight at once (the {@code nr_events} of {@code io_setup}); it counts against
          * the system-wide {@code /proc/sys/fs/aio-max-nr}. Default {@value AioContext#DEFAULT_QUEUE_DEPTH}.
+         *
+         * @param queueDepth 1 to 1,048,576
+         * @return this builder
+         * @throws IllegalArgumentException if {@code queueDepth} is out of range
          */
         public Builder queueDepth(int queueDepth) {
             if (queueDepth < 1 || queueDepth > MAX_QUEUE_DEPTH) {
@@ -138,7 +143,14 @@ public final class AioContext implements AutoCloseable {
             return this;
         }
 
-        /** How many requests may wait for a free slot before new ones are refused. Default {@value AioContext#DEFAULT_MAX_QUEUED}. */
+        /**
+         * How many requests may wait for a free slot before new ones are refused.
+         * Default {@value AioContext#DEFAULT_MAX_QUEUED}.
+         *
+         * @param maxQueued 0 or more
+         * @return this builder
+         * @throws IllegalArgumentException if {@code maxQueued} is negative
+         */
         public Builder maxQueued(int maxQueued) {
             if (maxQueued < 0) {
                 throw new IllegalArgumentException("maxQueued " + maxQueued + " is negative");
@@ -150,6 +162,9 @@ public final class AioContext implements AutoCloseable {
         /**
          * Whether completions are read from the kernel's mmapped ring without a system call (default
          * true; used only while the ring's magic and features allow it). False forces {@code io_getevents}.
+         *
+         * @param enabled whether to reap in user space
+         * @return this builder
          */
         public Builder userSpaceReaping(boolean enabled) {
             this.userSpaceReaping = enabled;
@@ -160,6 +175,9 @@ public final class AioContext implements AutoCloseable {
          * Whether requests that could block {@code io_submit} are submitted with {@code RWF_NOWAIT} and
          * moved to the fallback pool when the kernel would block (default true). False submits every
          * request as it is: buffered I/O then runs synchronously inside {@code io_submit} on the owner thread.
+         *
+         * @param enabled whether to submit with {@code RWF_NOWAIT}
+         * @return this builder
          */
         public Builder nonBlockingSubmit(boolean enabled) {
             this.nonBlockingSubmit = enabled;
@@ -167,8 +185,12 @@ public final class AioContext implements AutoCloseable {
         }
 
         /**
-         * The most iocbs one {@code io_submit} carries (default {@value AioContext#DEFAULT_MAX_SUBMIT_BATCH}); a longer
-         * batch goes out in several calls.
+         * The most iocbs one {@code io_submit} carries (default {@value AioContext#DEFAULT_MAX_SUBMIT_BATCH});
+         * a longer batch goes out in several calls.
+         *
+         * @param maxSubmitBatch 1 or more
+         * @return this builder
+         * @throws IllegalArgumentException if {@code maxSubmitBatch} is not positive
          */
         public Builder maxSubmitBatch(int maxSubmitBatch) {
             if (maxSubmitBatch < 1) {
@@ -190,13 +212,21 @@ public final class AioContext implements AutoCloseable {
          * event loops: on a miss the kernel starts its readahead in the caller, and submitting that I/O can
          * block it (an event loop serving cold downloads stalled hundreds of milliseconds). Requires
          * {@link #nonBlockingSubmit}.
+         *
+         * @param enabled whether to try cached asynchronous reads on the calling thread
+         * @return this builder
          */
         public Builder inlineCachedReads(boolean enabled) {
             this.inlineCachedReads = enabled;
             return this;
         }
 
-        /** The name of the context, used for its completion thread and in messages (default "linux-aio"). */
+        /**
+         * The name of the context, used for its completion thread and in messages (default "linux-aio").
+         *
+         * @param name the name
+         * @return this builder
+         */
         public Builder name(String name) {
             this.name = Objects.requireNonNull(name, "name");
             return this;
@@ -214,6 +244,7 @@ public final class AioContext implements AutoCloseable {
          * A context driven by a completion thread of its own, started here. (Drivers that own contexts on
          * threads of their own use {@link AioDriver#create}.)
          *
+         * @return the new context; close it when done
          * @throws IOException when the kernel refuses the context ({@code aio-max-nr} exhausted, say)
          */
         public AioContext build() throws IOException {
@@ -232,9 +263,15 @@ public final class AioContext implements AutoCloseable {
      * Opens a file for requests through this context. This call blocks while the kernel opens the
      * file: do not call it on an event loop (use {@link #openAsync}). Any thread.
      *
+     * @param path the file
      * @param options {@link java.nio.file.StandardOpenOption}s, {@link AioOpenOption}s and
      *                {@link java.nio.file.LinkOption#NOFOLLOW_LINKS}; READ when neither READ nor WRITE is given
-     * @throws NotRegularFileException when the path is a directory
+     * @return the open file; close it when done
+     * @throws NotRegularFileException when the path is a directory, a FIFO, a socket or a character device
+     * @throws IOException when the file cannot be opened: {@link java.nio.file.NoSuchFileException},
+     *         {@link java.nio.file.AccessDeniedException}, {@link java.nio.file.FileAlreadyExistsException}, or an
+     *         {@link io.linuxaio.abi.ErrnoException} naming the path
+     * @throws AioClosedException when the context is closed
      */
     public AioFile open(Path path, OpenOption... options) throws IOException {
         engine.ensureOpen();
@@ -242,8 +279,11 @@ public final class AioContext implements AutoCloseable {
     }
 
     /**
-     * Opens a file on the blocking pool, so that an event loop can open files without blocking: the future
-     * completes on the owner thread with the open file, or with the error {@link #open} would throw. Any thread.
+     * Opens a file on the blocking pool, so that an event loop can open files without blocking. Any thread.
+     *
+     * @param path the file
+     * @param options as for {@link #open}
+     * @return completes on the owner thread with the open file, or with the error {@link #open} would throw
      */
     public CompletableFuture<AioFile> openAsync(Path path, OpenOption... options) {
         Objects.requireNonNull(path, "path");
@@ -257,24 +297,30 @@ public final class AioContext implements AutoCloseable {
     /**
      * Runs {@code call}, a blocking call, on the library's pool of blocking calls (apart from the threads
      * that do the I/O the kernel would have blocked on, so a call that waits long holds up no read or
-     * write) and completes the future on the
-     * owner thread with its result or its exception: the way an event loop does the few things that have
-     * no asynchronous form (resolving a path, opening a file) without blocking. A result that is
-     * {@link AutoCloseable} and that nobody can receive any more (the future was cancelled, or the owner
-     * shut down) is closed. On a closed context the call is not run: the future fails with
-     * {@link AioClosedException}. Any thread.
+     * write): the way an event loop does the few things that have no asynchronous form (resolving a path,
+     * opening a file) without blocking. A result that is {@link AutoCloseable} and that nobody can receive
+     * any more (the future was cancelled, or the owner shut down) is closed. Any thread.
+     *
+     * @param <T> the result's type
+     * @param call the blocking call
+     * @return completes on the owner thread with the call's result or its exception; on a closed context
+     *         the call is not run and the future fails with {@link AioClosedException}
      */
     public <T> CompletableFuture<T> supplyBlocking(Callable<T> call) {
         return BlockingCalls.supply(engine, Objects.requireNonNull(call, "call"));
     }
 
     /**
-     * Polls {@code fd} (a pipe, a socket, an eventfd: anything {@code poll(2)} takes) for {@code events}
-     * ({@link AioAbi#POLLIN}, ...). The future completes with the events of the wake-up, which may hold
-     * more than were asked for (a socket polled for POLLIN may answer POLLIN|POLLRDNORM|POLLPRI...): mask
-     * the result. Cancelling the future cancels the poll in the kernel ({@code io_cancel}); the kernel
-     * gives its slot back shortly after, from a work queue. The descriptor must stay open until the future
-     * completes. Any thread; completes on the owner thread.
+     * Polls {@code fd} (a pipe, a socket, an eventfd: anything {@code poll(2)} takes) for {@code events}.
+     * Cancelling the future cancels the poll in the kernel ({@code io_cancel}); the kernel gives its slot
+     * back shortly after, from a work queue. The descriptor must stay open until the future completes.
+     * Any thread; completes on the owner thread.
+     *
+     * @param fd the descriptor
+     * @param events {@link AioAbi#POLLIN}, {@link AioAbi#POLLOUT}...
+     * @return the events of the wake-up, which may hold more than were asked for (a socket polled for
+     *         POLLIN may answer POLLIN|POLLRDNORM|POLLPRI...): mask the result
+     * @throws IllegalArgumentException if {@code fd} is negative
      */
     public CompletableFuture<Integer> poll(int fd, int events) {
         if (fd < 0) {
@@ -286,55 +332,60 @@ public final class AioContext implements AutoCloseable {
     // ================================================================== the owner
 
     /**
-     * An executor that runs tasks on this context's owner thread, in order: the place to touch state that
-     * the context's callbacks also touch, without a lock. Any thread; its {@code execute} throws
+     * {@return an executor that runs tasks on this context's owner thread, in order: the place to touch state
+     * that the context's callbacks also touch, without a lock} Any thread; its {@code execute} throws
      * {@link RejectedExecutionException} once the owner has shut down.
      */
     public Executor ownerExecutor() {
         return engine.owner();
     }
 
-    /** Whether the calling thread is this context's owner thread. Any thread. */
+    /** {@return whether the calling thread is this context's owner thread} Any thread. */
     public boolean inOwnerThread() {
         return engine.owner().inOwnerThread();
     }
 
     // ================================================================== state
 
-    /** The queue depth: the most requests in flight at once. Any thread. */
+    /** {@return the queue depth: the most requests in flight at once} Any thread. */
     public int queueDepth() {
         return engine.queueDepth();
     }
 
-    /** The name given at creation. Any thread. */
+    /** {@return the name given at creation} Any thread. */
     public String name() {
         return engine.name();
     }
 
     /**
-     * The native bytes the library holds now, in every context: arenas, bounce buffers, iovec arrays.
+     * {@return the native bytes the library holds now, in every context: arenas, bounce buffers, iovec arrays}
      * Back to its earlier value once the contexts opened since are closed and their requests done. Any thread.
      */
     public static long liveNativeBytes() {
         return NativeMemory.liveBytes();
     }
 
-    /** Whether completions are reaped from the mmapped ring (true) or with {@code io_getevents}. Any thread. */
+    /**
+     * {@return whether completions are reaped from the mmapped ring (true) or with {@code io_getevents}} Any thread.
+     */
     public boolean isUserSpaceReaping() {
         return engine.isUserSpaceReaping();
     }
 
-    /** Whether the context accepts requests (not closed). Any thread. */
+    /** {@return whether the context accepts requests (not closed)} Any thread. */
     public boolean isOpen() {
         return engine.isOpen();
     }
 
-    /** Completes when the context has been torn down and every native resource freed. Any thread. */
+    /**
+     * {@return a future that completes when the context has been torn down and every native resource freed}
+     * Any thread.
+     */
     public CompletableFuture<Void> closeFuture() {
         return engine.closeFuture();
     }
 
-    /** A snapshot of the counters. Any thread (a snapshot off the owner thread may lag a little). */
+    /** {@return a snapshot of the counters} Any thread (a snapshot off the owner thread may lag a little). */
     public AioMetrics metrics() {
         return engine.metrics();
     }

@@ -32,7 +32,12 @@ public final class AioContextGroup implements AutoCloseable {
         this.contexts = List.copyOf(contexts);
     }
 
-    /** One context of the default settings per available processor. */
+    /**
+     * One context of the default settings per available processor.
+     *
+     * @return the new group; close it when done
+     * @throws IOException when the kernel refuses a context ({@code aio-max-nr} exhausted, say)
+     */
     public static AioContextGroup open() throws IOException {
         return open(Runtime.getRuntime().availableProcessors(), i -> AioContext.builder());
     }
@@ -41,6 +46,9 @@ public final class AioContextGroup implements AutoCloseable {
      * {@code size} contexts, context {@code i} made from {@code builders.apply(i)} (named "linux-aio-i" unless
      * the builder names it). If one cannot be made, those made already are closed.
      *
+     * @param size the number of contexts
+     * @param builders the builder of each context, by index
+     * @return the new group; close it when done
      * @throws IllegalArgumentException when {@code size} is not positive
      * @throws IOException when the kernel refuses a context ({@code aio-max-nr} exhausted, say)
      */
@@ -64,24 +72,24 @@ public final class AioContextGroup implements AutoCloseable {
         return new AioContextGroup(made);
     }
 
-    /** The group's contexts, in order. */
+    /** {@return the group's contexts, in order} */
     public List<AioContext> contexts() {
         return contexts;
     }
 
-    /** The number of contexts. */
+    /** {@return the number of contexts} */
     public int size() {
         return contexts.size();
     }
 
-    /** The next context in turn. */
+    /** {@return the next context in turn} */
     public AioContext next() {
         return contexts.get(Math.floorMod(next.getAndIncrement(), contexts.size()));
     }
 
     /**
-     * The calling thread's context: the same one on every call from a thread (so that one thread's
-     * requests keep their order through one owner), the threads spread over the contexts.
+     * {@return the calling thread's context: the same one on every call from a thread (so that one thread's
+     * requests keep their order through one owner), the threads spread over the contexts}
      */
     public AioContext forCurrentThread() {
         return contexts.get((int) Math.floorMod(Thread.currentThread().threadId(), (long) contexts.size()));
@@ -90,12 +98,17 @@ public final class AioContextGroup implements AutoCloseable {
     /**
      * Opens a file on the {@link #next()} context: a group's files spread over its owners. Blocks while
      * the kernel opens the file (see {@link AioContext#open}).
+     *
+     * @param path the file
+     * @param options as for {@link AioContext#open}
+     * @return the open file; close it when done
+     * @throws IOException when the file cannot be opened, as {@link AioContext#open} throws
      */
     public AioFile open(Path path, OpenOption... options) throws IOException {
         return next().open(path, options);
     }
 
-    /** The sums of the contexts' counters. A snapshot that may lag a little. */
+    /** {@return the sums of the contexts' counters} A snapshot that may lag a little. */
     public AioMetrics metrics() {
         long[] s = new long[14];
         for (AioContext c : contexts) {

@@ -32,7 +32,8 @@ import java.util.function.IntSupplier;
  * <p>Reads and writes are positional and independent, as with {@code FileChannel}'s positional methods:
  * any number may be in flight at once, from any threads. Each returns a {@code CompletableFuture} that
  * completes on the context's owner thread (or, for a buffered read served from the page cache when
- * {@link AioContext.Builder#inlineCachedReads} is on, at once on the calling thread) with the number of bytes transferred (0 for a read at or past
+ * {@link AioContext.Builder#inlineCachedReads} is on, at once on the calling thread) with the number of
+ * bytes transferred (0 for a read at or past
  * the end of the file; a read that straddles the end is short), or exceptionally with an
  * {@link AioIOException} naming the operation, the file, the position, the length and the errno. A
  * {@code ByteBuffer}'s position advances by the count on completion, as {@code FileChannel}'s does; the
@@ -70,17 +71,28 @@ public final class AioFile implements AutoCloseable {
     /**
      * Reads into {@code dst}'s remaining bytes from {@code position}. Any thread; completes on the owner.
      *
-     * @return the number of bytes read (0 at or past the end of the file); {@code dst}'s position advances by it
+     * @param position the file position, not negative
+     * @param dst the buffer; its position advances by the count on completion
+     * @return the number of bytes read (0 at or past the end of the file)
+     * @throws NonReadableChannelException if the file was not opened for reading
+     * @throws IllegalArgumentException for a negative position, a read-only buffer, or a misaligned
+     *         {@code O_DIRECT} request
      */
     public CompletableFuture<Integer> readAsync(long position, ByteBuffer dst) {
         return readAsync(position, dst, 0, 0);
     }
 
     /**
-     * Reads into {@code dst} with per-request flags.
+     * Reads into {@code dst} with per-request flags, as {@link #readAsync(long, ByteBuffer)}.
      *
+     * @param position the file position, not negative
+     * @param dst the buffer; its position advances by the count on completion
      * @param rwFlags {@code RWF_*} flags of {@link AioAbi} ({@code RWF_HIPRI}, {@code RWF_NOWAIT}...), or 0
      * @param ioprio an I/O priority from {@link io.linuxaio.abi.IoPrio#prioValue}, or 0 for none
+     * @return the number of bytes read (0 at or past the end of the file)
+     * @throws NonReadableChannelException if the file was not opened for reading
+     * @throws IllegalArgumentException for a negative position, a read-only buffer, unknown flags, or a
+     *         misaligned {@code O_DIRECT} request
      */
     public CompletableFuture<Integer> readAsync(long position, ByteBuffer dst, int rwFlags, int ioprio) {
         Objects.requireNonNull(dst, "dst");
@@ -92,12 +104,30 @@ public final class AioFile implements AutoCloseable {
                 RequestChecks.liveAddress(dst), dst, rwFlags, ioprio);
     }
 
-    /** Writes {@code src}'s remaining bytes at {@code position}. Any thread; completes on the owner. */
+    /**
+     * Writes {@code src}'s remaining bytes at {@code position}. Any thread; completes on the owner.
+     *
+     * @param position the file position, not negative
+     * @param src the buffer; its position advances by the count on completion
+     * @return the number of bytes written
+     * @throws NonWritableChannelException if the file was not opened for writing
+     * @throws IllegalArgumentException for a negative position or a misaligned {@code O_DIRECT} request
+     */
     public CompletableFuture<Integer> writeAsync(long position, ByteBuffer src) {
         return writeAsync(position, src, 0, 0);
     }
 
-    /** Writes {@code src} with per-request {@code RWF_*} flags and I/O priority (see {@link #readAsync(long, ByteBuffer, int, int)}). */
+    /**
+     * Writes {@code src} with per-request flags, as {@link #writeAsync(long, ByteBuffer)}.
+     *
+     * @param position the file position, not negative
+     * @param src the buffer; its position advances by the count on completion
+     * @param rwFlags {@code RWF_*} flags of {@link AioAbi}, or 0
+     * @param ioprio an I/O priority from {@link io.linuxaio.abi.IoPrio#prioValue}, or 0 for none
+     * @return the number of bytes written
+     * @throws NonWritableChannelException if the file was not opened for writing
+     * @throws IllegalArgumentException for a negative position, unknown flags, or a misaligned {@code O_DIRECT} request
+     */
     public CompletableFuture<Integer> writeAsync(long position, ByteBuffer src, int rwFlags, int ioprio) {
         Objects.requireNonNull(src, "src");
         checkWritable();
@@ -105,12 +135,34 @@ public final class AioFile implements AutoCloseable {
                 RequestChecks.liveAddress(src), src, rwFlags, ioprio);
     }
 
-    /** Reads {@code dst.byteSize()} bytes from {@code position} into the segment. Any thread. */
+    /**
+     * Reads {@code dst.byteSize()} bytes from {@code position} into the segment. Any thread; completes on the owner.
+     *
+     * @param position the file position, not negative
+     * @param dst the memory; its arena must stay open until the future completes
+     * @return the number of bytes read (0 at or past the end of the file)
+     * @throws NonReadableChannelException if the file was not opened for reading
+     * @throws IllegalArgumentException for a negative position, a read-only segment, or a misaligned
+     *         {@code O_DIRECT} request
+     * @throws IllegalStateException if the segment's arena is closed
+     */
     public CompletableFuture<Integer> readAsync(long position, MemorySegment dst) {
         return readAsync(position, dst, 0, 0);
     }
 
-    /** Reads into a segment with per-request flags (see {@link #readAsync(long, ByteBuffer, int, int)}). */
+    /**
+     * Reads into a segment with per-request flags, as {@link #readAsync(long, MemorySegment)}.
+     *
+     * @param position the file position, not negative
+     * @param dst the memory; its arena must stay open until the future completes
+     * @param rwFlags {@code RWF_*} flags of {@link AioAbi}, or 0
+     * @param ioprio an I/O priority from {@link io.linuxaio.abi.IoPrio#prioValue}, or 0 for none
+     * @return the number of bytes read (0 at or past the end of the file)
+     * @throws NonReadableChannelException if the file was not opened for reading
+     * @throws IllegalArgumentException for a negative position, a read-only segment, unknown flags, or a
+     *         misaligned {@code O_DIRECT} request
+     * @throws IllegalStateException if the segment's arena is closed
+     */
     public CompletableFuture<Integer> readAsync(long position, MemorySegment dst, int rwFlags, int ioprio) {
         Objects.requireNonNull(dst, "dst");
         if (dst.isReadOnly()) {
@@ -121,12 +173,32 @@ public final class AioFile implements AutoCloseable {
                 RequestChecks.liveAddress(dst), dst, rwFlags, ioprio);
     }
 
-    /** Writes the whole segment at {@code position}. Any thread. */
+    /**
+     * Writes the whole segment at {@code position}. Any thread; completes on the owner.
+     *
+     * @param position the file position, not negative
+     * @param src the memory; its arena must stay open until the future completes
+     * @return the number of bytes written
+     * @throws NonWritableChannelException if the file was not opened for writing
+     * @throws IllegalArgumentException for a negative position or a misaligned {@code O_DIRECT} request
+     * @throws IllegalStateException if the segment's arena is closed
+     */
     public CompletableFuture<Integer> writeAsync(long position, MemorySegment src) {
         return writeAsync(position, src, 0, 0);
     }
 
-    /** Writes a segment with per-request flags (see {@link #readAsync(long, ByteBuffer, int, int)}). */
+    /**
+     * Writes a segment with per-request flags, as {@link #writeAsync(long, MemorySegment)}.
+     *
+     * @param position the file position, not negative
+     * @param src the memory; its arena must stay open until the future completes
+     * @param rwFlags {@code RWF_*} flags of {@link AioAbi}, or 0
+     * @param ioprio an I/O priority from {@link io.linuxaio.abi.IoPrio#prioValue}, or 0 for none
+     * @return the number of bytes written
+     * @throws NonWritableChannelException if the file was not opened for writing
+     * @throws IllegalArgumentException for a negative position, unknown flags, or a misaligned {@code O_DIRECT} request
+     * @throws IllegalStateException if the segment's arena is closed
+     */
     public CompletableFuture<Integer> writeAsync(long position, MemorySegment src, int rwFlags, int ioprio) {
         Objects.requireNonNull(src, "src");
         checkWritable();
@@ -136,25 +208,64 @@ public final class AioFile implements AutoCloseable {
 
     /**
      * A scattering read ({@code IOCB_CMD_PREADV}) into the remaining bytes of {@code dsts}, in order; each
-     * buffer's position advances by what it received. At most {@link AioAbi#UIO_MAXIOV} buffers. Any thread.
+     * buffer's position advances by what it received. Any thread; completes on the owner.
+     *
+     * @param position the file position, not negative
+     * @param dsts at most {@link AioAbi#UIO_MAXIOV} buffers
+     * @return the number of bytes read (0 at or past the end of the file)
+     * @throws NonReadableChannelException if the file was not opened for reading
+     * @throws IllegalArgumentException for a negative position, an empty or too long array, read-only buffers, or a
+     *         misaligned {@code O_DIRECT} request
      */
     public CompletableFuture<Integer> readAsync(long position, ByteBuffer[] dsts) {
         return readAsync(position, dsts, 0, 0);
     }
 
-    /** A scattering read with per-request flags. */
+    /**
+     * A scattering read with per-request flags, as {@link #readAsync(long, ByteBuffer[])}.
+     *
+     * @param position the file position, not negative
+     * @param dsts at most {@link AioAbi#UIO_MAXIOV} buffers
+     * @param rwFlags {@code RWF_*} flags of {@link AioAbi}, or 0
+     * @param ioprio an I/O priority from {@link io.linuxaio.abi.IoPrio#prioValue}, or 0 for none
+     * @return the number of bytes read (0 at or past the end of the file)
+     * @throws NonReadableChannelException if the file was not opened for reading
+     * @throws IllegalArgumentException for a negative position, an empty or too long array, read-only buffers, unknown
+     *         flags, or a misaligned {@code O_DIRECT} request
+     */
     public CompletableFuture<Integer> readAsync(long position, ByteBuffer[] dsts, int rwFlags, int ioprio) {
         long total = RequestChecks.checkVector(dsts, true);
         checkReadable();
         return rw(Op.PREADV, false, BufferKind.BYTE_BUFFERS, position, total, -1, dsts.clone(), rwFlags, ioprio);
     }
 
-    /** A gathering write ({@code IOCB_CMD_PWRITEV}) of the remaining bytes of {@code srcs}, in order. Any thread. */
+    /**
+     * A gathering write ({@code IOCB_CMD_PWRITEV}) of the remaining bytes of {@code srcs}, in order. Any
+     * thread; completes on the owner.
+     *
+     * @param position the file position, not negative
+     * @param srcs at most {@link AioAbi#UIO_MAXIOV} buffers; each one's position advances by what was written from it
+     * @return the number of bytes written
+     * @throws NonWritableChannelException if the file was not opened for writing
+     * @throws IllegalArgumentException for a negative position, an empty or too long array, or a misaligned
+     *         {@code O_DIRECT} request
+     */
     public CompletableFuture<Integer> writeAsync(long position, ByteBuffer[] srcs) {
         return writeAsync(position, srcs, 0, 0);
     }
 
-    /** A gathering write with per-request flags. */
+    /**
+     * A gathering write with per-request flags, as {@link #writeAsync(long, ByteBuffer[])}.
+     *
+     * @param position the file position, not negative
+     * @param srcs at most {@link AioAbi#UIO_MAXIOV} buffers
+     * @param rwFlags {@code RWF_*} flags of {@link AioAbi}, or 0
+     * @param ioprio an I/O priority from {@link io.linuxaio.abi.IoPrio#prioValue}, or 0 for none
+     * @return the number of bytes written
+     * @throws NonWritableChannelException if the file was not opened for writing
+     * @throws IllegalArgumentException for a negative position, an empty or too long array, unknown flags, or a
+     *         misaligned {@code O_DIRECT} request
+     */
     public CompletableFuture<Integer> writeAsync(long position, ByteBuffer[] srcs, int rwFlags, int ioprio) {
         long total = RequestChecks.checkVector(srcs, false);
         checkWritable();
@@ -169,8 +280,11 @@ public final class AioFile implements AutoCloseable {
      * says (the caller waits anyway): cached data is read at once, cold data parks. Not on the context's
      * owner thread (it would wait for itself): that throws {@code IllegalStateException}.
      *
+     * @param position the file position, not negative
+     * @param dst the buffer; its position advances by the count
      * @return the number of bytes read, 0 at or past the end of the file
      * @throws IOException the request's failure ({@link AioIOException}, {@link AioClosedException}...)
+     * @throws IllegalStateException on the context's owner thread (it would wait for itself)
      */
     public int read(long position, ByteBuffer dst) throws IOException {
         if (context.inOwnerThread()) {
@@ -185,7 +299,15 @@ public final class AioFile implements AutoCloseable {
                 dst, 0, 0));
     }
 
-    /** Writes as {@link #writeAsync(long, ByteBuffer)} and waits for the result (see {@link #read(long, ByteBuffer)}). */
+    /**
+     * Writes as {@link #writeAsync(long, ByteBuffer)} and waits for the result (see {@link #read(long, ByteBuffer)}).
+     *
+     * @param position the file position, not negative
+     * @param src the buffer; its position advances by the count
+     * @return the number of bytes written
+     * @throws IOException the request's failure ({@link AioIOException}, {@link AioClosedException}...)
+     * @throws IllegalStateException on the context's owner thread (it would wait for itself)
+     */
     public int write(long position, ByteBuffer src) throws IOException {
         return await(writeAsync(position, src));
     }
@@ -216,12 +338,18 @@ public final class AioFile implements AutoCloseable {
     /**
      * {@code IOCB_CMD_FSYNC}: data and metadata durable. It is not ordered after writes still in flight:
      * wait for their futures first. Any thread; completes on the owner.
+     *
+     * @return completes when the file is durable, or exceptionally with an {@link AioIOException}
      */
     public CompletableFuture<Void> fsync() {
         return sync(Op.FSYNC);
     }
 
-    /** {@code IOCB_CMD_FDSYNC}: data (and the metadata needed to read it) durable; as {@link #fsync()}. */
+    /**
+     * {@code IOCB_CMD_FDSYNC}: data (and the metadata needed to read it) durable; as {@link #fsync()}.
+     *
+     * @return completes when the file's data is durable, or exceptionally with an {@link AioIOException}
+     */
     public CompletableFuture<Void> fdatasync() {
         return sync(Op.FDSYNC);
     }
@@ -280,7 +408,12 @@ public final class AioFile implements AutoCloseable {
 
     // ================================================================== metadata
 
-    /** The size of the file now ({@code statx}; metadata is cached by the kernel). Any thread. */
+    /**
+     * The size of the file now ({@code statx}; metadata is cached by the kernel). Any thread.
+     *
+     * @return the size in bytes
+     * @throws IOException if {@code statx} fails or the file is closed
+     */
     public long size() throws IOException {
         return statx(Statx.STATX_SIZE, Statx::size);
     }
@@ -288,6 +421,9 @@ public final class AioFile implements AutoCloseable {
     /**
      * The file's size and modification time ({@code statx} on the open descriptor, whose inode the kernel
      * holds: it does not wait for the disk). Any thread.
+     *
+     * @return the size and the modification time
+     * @throws IOException if {@code statx} fails or the file is closed
      */
     public FileAttributes attributes() throws IOException {
         return statx(Statx.STATX_SIZE | Statx.STATX_MTIME, s -> new FileAttributes(Statx.size(s),
@@ -301,7 +437,7 @@ public final class AioFile implements AutoCloseable {
      * @param lastModifiedNanos the modification time in nanoseconds since the epoch
      */
     public record FileAttributes(long size, long lastModifiedNanos) {
-        /** The modification time in milliseconds since the epoch. */
+        /** {@return the modification time in milliseconds since the epoch} */
         public long lastModifiedMillis() {
             return Math.floorDiv(lastModifiedNanos, 1_000_000L);
         }
@@ -310,6 +446,11 @@ public final class AioFile implements AutoCloseable {
     /**
      * Sets the file's size ({@code ftruncate}). It runs on the blocking pool; the future completes on the
      * owner thread. Any thread.
+     *
+     * @param size the new size, not negative
+     * @return completes when the size is set, or exceptionally with an {@link AioIOException}
+     * @throws IllegalArgumentException if {@code size} is negative
+     * @throws NonWritableChannelException if the file was not opened for writing
      */
     public CompletableFuture<Void> truncate(long size) {
         if (size < 0) {
@@ -326,6 +467,12 @@ public final class AioFile implements AutoCloseable {
      * goes through the blocking pool; writes over data written once stay in the kernel. To keep every later
      * write in the kernel, fill the file once (as databases and journals do). It runs on the blocking pool;
      * the future completes on the owner thread. Any thread.
+     *
+     * @param position where the range starts, not negative
+     * @param length its length, positive
+     * @return completes when the blocks are allocated, or exceptionally with an {@link AioIOException}
+     * @throws IllegalArgumentException for a negative position or a length that is not positive
+     * @throws NonWritableChannelException if the file was not opened for writing
      */
     public CompletableFuture<Void> allocate(long position, long length) {
         if (position < 0 || length <= 0 || length > Long.MAX_VALUE - position) {
@@ -341,14 +488,19 @@ public final class AioFile implements AutoCloseable {
     }
 
     /**
-     * What {@code O_DIRECT} requires of this file's buffers, positions and lengths: from
-     * {@code statx(STATX_DIOALIGN)}, else the logical block size of the device. Any thread.
+     * {@return what {@code O_DIRECT} requires of this file's buffers, positions and lengths: from
+     * {@code statx(STATX_DIOALIGN)}, else the logical block size of the device} Any thread.
      */
     public DirectIoAlignment alignment() {
         return handle.alignment();
     }
 
-    /** A direct buffer of {@code capacity} bytes aligned for this file's {@code O_DIRECT} I/O. Any thread. */
+    /**
+     * A direct buffer aligned for this file's {@code O_DIRECT} I/O. Any thread.
+     *
+     * @param capacity its capacity in bytes
+     * @return the buffer
+     */
     public ByteBuffer allocateAligned(int capacity) {
         return AlignedBuffers.allocate(capacity, alignment().memoryAlignment());
     }
@@ -371,32 +523,32 @@ public final class AioFile implements AutoCloseable {
 
     // ================================================================== identity and lifecycle
 
-    /** The path the file was opened with. Any thread. */
+    /** {@return the path the file was opened with} Any thread. */
     public Path path() {
         return handle.path();
     }
 
-    /** The file descriptor (valid until {@link #closeFuture()} completes). Any thread. */
+    /** {@return the file descriptor (valid until {@link #closeFuture()} completes)} Any thread. */
     public int fd() {
         return handle.fd();
     }
 
-    /** The context whose owner thread completes this file's futures. Any thread. */
+    /** {@return the context whose owner thread completes this file's futures} Any thread. */
     public AioContext context() {
         return context;
     }
 
-    /** Whether the file was opened with {@link AioOpenOption#DIRECT}. Any thread. */
+    /** {@return whether the file was opened with {@link AioOpenOption#DIRECT}} Any thread. */
     public boolean isDirect() {
         return handle.isDirect();
     }
 
-    /** Whether the file accepts requests (not closed). Any thread. */
+    /** {@return whether the file accepts requests (not closed)} Any thread. */
     public boolean isOpen() {
         return handle.isOpen();
     }
 
-    /** Completes when the descriptor has been closed. Any thread. */
+    /** {@return a future that completes when the descriptor has been closed} Any thread. */
     public CompletableFuture<Void> closeFuture() {
         return handle.closeFuture();
     }

@@ -9,19 +9,27 @@ import java.io.IOException;
  * {@code io_submit} for this very request). The message and the accessors name the operation, the file
  * (path and descriptor), the position, the length and the errno:
  *
- * <pre>pwrite of /data/log at position 4096, length 8192 (fd 12) failed with error(-28) ENOSPC: No space left on device</pre>
+ * <pre>pwrite of /data/log at position 4096, length 8192 (fd 12) failed with error(-28) ENOSPC: No space left on
+ * device</pre>
  */
 public class AioIOException extends IOException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The operation. */
     private final String op;
+    /** The file's path, or a description of the descriptor. */
     private final String file;
+    /** The file position, or -1. */
     private final long position;
+    /** The byte count, or -1. */
     private final long length;
+    /** The positive errno. */
     private final int errno;
 
     /**
+     * A failed request.
+     *
      * @param op the operation, e.g. {@code "pread"}
      * @param file the path, or a description of the descriptor
      * @param position the file position, or -1 when the operation has none
@@ -54,32 +62,35 @@ public class AioIOException extends IOException {
         return sb.toString();
     }
 
-    /** The operation: {@code pread}, {@code pwrite}, {@code preadv}, {@code pwritev}, {@code fsync}, {@code fdatasync}, {@code poll}. */
+    /**
+     * {@return the operation: {@code pread}, {@code pwrite}, {@code preadv}, {@code pwritev}, {@code fsync},
+     * {@code fdatasync}, {@code poll}, {@code ftruncate}, {@code fallocate}}
+     */
     public String op() {
         return op;
     }
 
-    /** The file's path, or a description of the descriptor. */
+    /** {@return the file's path, or a description of the descriptor} */
     public String file() {
         return file;
     }
 
-    /** The file position of the request, or -1. */
+    /** {@return the file position of the request, or -1} */
     public long position() {
         return position;
     }
 
-    /** The byte count of the request, or -1. */
+    /** {@return the byte count of the request, or -1} */
     public long length() {
         return length;
     }
 
-    /** The positive errno. */
+    /** {@return the positive errno} */
     public int errno() {
         return errno;
     }
 
-    /** The symbolic errno, e.g. {@code "ENOSPC"}. */
+    /** {@return the symbolic errno, e.g. {@code "ENOSPC"}} */
     public String errnoName() {
         return Errno.name(errno);
     }

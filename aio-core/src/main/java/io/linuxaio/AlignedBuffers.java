@@ -17,6 +17,9 @@ public final class AlignedBuffers {
      * A direct {@code ByteBuffer} of {@code capacity} bytes whose address is a multiple of
      * {@code alignment}; its memory is freed by the garbage collector once it is unreachable.
      *
+     * @param capacity the capacity in bytes
+     * @param alignment a power of two
+     * @return the buffer, position 0, limit {@code capacity}
      * @throws IllegalArgumentException when capacity is negative or alignment is not a power of two
      */
     public static ByteBuffer allocate(int capacity, int alignment) {
@@ -34,13 +37,28 @@ public final class AlignedBuffers {
         return raw.position(offset).limit(offset + capacity).slice();
     }
 
-    /** A segment of {@code size} bytes aligned to {@code alignment}, owned by {@code arena}. */
+    /**
+     * A segment of {@code size} bytes aligned to {@code alignment}, owned by {@code arena}.
+     *
+     * @param arena the arena that owns the memory; keep it open until every request on the segment completed
+     * @param size the size in bytes
+     * @param alignment a power of two
+     * @return the segment
+     * @throws IllegalArgumentException when alignment is not a power of two
+     */
     public static MemorySegment allocate(Arena arena, long size, int alignment) {
         checkAlignment(alignment);
         return arena.allocate(size, alignment);
     }
 
-    /** Rounds {@code value} up to a multiple of {@code alignment} (a power of two). */
+    /**
+     * Rounds {@code value} up to a multiple of {@code alignment}.
+     *
+     * @param value the value, not negative
+     * @param alignment a power of two
+     * @return the smallest multiple of {@code alignment} that is not less than {@code value}
+     * @throws IllegalArgumentException when alignment is not a power of two
+     */
     public static long alignUp(long value, int alignment) {
         checkAlignment(alignment);
         return (value + alignment - 1) & -(long) alignment;

@@ -14,12 +14,20 @@ package io.linuxaio;
  */
 public record DirectIoAlignment(int memoryAlignment, int offsetAlignment, String source, int blockSize) {
 
-    /** Whether {@code address} is a multiple of {@link #memoryAlignment()}. */
+    /**
+     * {@return whether {@code address} is a multiple of {@link #memoryAlignment()}}
+     *
+     * @param address a buffer's address
+     */
     public boolean isAddressAligned(long address) {
         return address % memoryAlignment == 0;
     }
 
-    /** Whether {@code value} (a position or a length) is a multiple of {@link #offsetAlignment()}. */
+    /**
+     * {@return whether {@code value} is a multiple of {@link #offsetAlignment()}}
+     *
+     * @param value a position or a length
+     */
     public boolean isOffsetAligned(long value) {
         return value % offsetAlignment == 0;
     }

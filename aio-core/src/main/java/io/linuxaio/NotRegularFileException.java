@@ -10,9 +10,12 @@ public final class NotRegularFileException extends FileSystemException {
 
     private static final long serialVersionUID = 1L;
 
+    /** What the file is. */
     private final String fileType;
 
     /**
+     * An exception for a file that AIO cannot serve.
+     *
      * @param file the path
      * @param fileType what the file is ("directory", ...)
      */
@@ -21,7 +24,7 @@ public final class NotRegularFileException extends FileSystemException {
         this.fileType = fileType;
     }
 
-    /** What the file is: "directory", ... */
+    /** {@return what the file is: "directory", "FIFO", "socket", "character device"} */
     public String fileType() {
         return fileType;
     }

@@ -19,12 +19,12 @@ public final class AioLimits {
     /** {@code /proc/sys/fs/aio-nr}. */
     public static final Path AIO_NR = Path.of("/proc/sys/fs/aio-nr");
 
-    /** The value of {@code /proc/sys/fs/aio-max-nr}, or -1 when it cannot be read. */
+    /** {@return the value of {@code /proc/sys/fs/aio-max-nr}, or -1 when it cannot be read} */
     public static long aioMaxNr() {
         return readLong(AIO_MAX_NR);
     }
 
-    /** The value of {@code /proc/sys/fs/aio-nr}, or -1 when it cannot be read. */
+    /** {@return the value of {@code /proc/sys/fs/aio-nr}, or -1 when it cannot be read} */
     public static long aioNr() {
         return readLong(AIO_NR);
     }

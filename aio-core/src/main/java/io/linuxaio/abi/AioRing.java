@@ -37,6 +37,7 @@ public final class AioRing {
     private AioRing() {
     }
 
+    /** The layout of {@code struct aio_ring}, with named fields. */
     public static final StructLayout LAYOUT = MemoryLayout.structLayout(
             ValueLayout.JAVA_INT.withName("id"),
             ValueLayout.JAVA_INT.withName("nr"),
@@ -49,13 +50,21 @@ public final class AioRing {
 
     /** {@code sizeof(struct aio_ring)} = 32, where the events begin. */
     public static final long HEADER_SIZE = LAYOUT.byteSize();
+    /** The offset of {@code id}: the kernel's internal index number. */
     public static final long ID = LAYOUT.byteOffset(groupElement("id"));
+    /** The offset of {@code nr}: the number of {@code io_event}s in the ring. */
     public static final long NR = LAYOUT.byteOffset(groupElement("nr"));
+    /** The offset of {@code head}: the consumer's index, written by user space. */
     public static final long HEAD = LAYOUT.byteOffset(groupElement("head"));
+    /** The offset of {@code tail}: the producer's index, written by the kernel. */
     public static final long TAIL = LAYOUT.byteOffset(groupElement("tail"));
+    /** The offset of {@code magic}: {@code AIO_RING_MAGIC} (0xa10a10a1) while the layout is the one described here. */
     public static final long MAGIC = LAYOUT.byteOffset(groupElement("magic"));
+    /** The offset of {@code compat_features}: compatible features. */
     public static final long COMPAT_FEATURES = LAYOUT.byteOffset(groupElement("compat_features"));
+    /** The offset of {@code incompat_features}: incompatible features, 0 for user-space reaping. */
     public static final long INCOMPAT_FEATURES = LAYOUT.byteOffset(groupElement("incompat_features"));
+    /** The offset of {@code header_length}: {@code sizeof(struct aio_ring)}. */
     public static final long HEADER_LENGTH = LAYOUT.byteOffset(groupElement("header_length"));
 
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
@@ -63,6 +72,10 @@ public final class AioRing {
     /**
      * The ring of context {@code ctx}, sized from its {@code nr} field (the kernel maps more events
      * than {@code io_setup} asked for).
+     *
+     * @param ctx the {@code aio_context_t} that {@code io_setup} returned
+     * @return the header and the events, as one segment
+     * @throws IllegalArgumentException if {@code ctx} is 0
      */
     public static MemorySegment of(long ctx) {
         if (ctx == 0) {
@@ -73,32 +86,73 @@ public final class AioRing {
         return MemorySegment.ofAddress(ctx).reinterpret(HEADER_SIZE + (nr & 0xffffffffL) * IoEvent.SIZE);
     }
 
+    /**
+     * {@return {@code nr}: the number of {@code io_event}s in the ring}
+     *
+     * @param ring the ring, from {@link #of}
+     */
     public static int nr(MemorySegment ring) { return ring.get(ValueLayout.JAVA_INT, NR); }
+    /**
+     * {@return {@code magic}: {@code AIO_RING_MAGIC} (0xa10a10a1) while the layout is the one described here}
+     *
+     * @param ring the ring, from {@link #of}
+     */
     public static int magic(MemorySegment ring) { return ring.get(ValueLayout.JAVA_INT, MAGIC); }
+    /**
+     * {@return {@code incompat_features}: incompatible features, 0 for user-space reaping}
+     *
+     * @param ring the ring, from {@link #of}
+     */
     public static int incompatFeatures(MemorySegment ring) { return ring.get(ValueLayout.JAVA_INT, INCOMPAT_FEATURES); }
+    /**
+     * {@return {@code header_length}: {@code sizeof(struct aio_ring)}}
+     *
+     * @param ring the ring, from {@link #of}
+     */
     public static int headerLength(MemorySegment ring) { return ring.get(ValueLayout.JAVA_INT, HEADER_LENGTH); }
 
-    /** {@code head}, read plainly: only the consumer writes it. */
+    /**
+     * {@return {@code head}, read plainly: only the consumer writes it}
+     *
+     * @param ring the ring
+     */
     public static int head(MemorySegment ring) {
         return ring.get(ValueLayout.JAVA_INT, HEAD);
     }
 
-    /** {@code tail}, read with acquire semantics: every event before it is visible after this read. */
+    /**
+     * {@return {@code tail}, read with acquire semantics: every event before it is visible after this read}
+     *
+     * @param ring the ring
+     */
     public static int tailAcquire(MemorySegment ring) {
         return (int) INT.getAcquire(ring, TAIL);
     }
 
-    /** Publishes {@code head} with release semantics: events before it are consumed and may be reused. */
+    /**
+     * Publishes {@code head} with release semantics: events before it are consumed and may be reused.
+     *
+     * @param ring the ring
+     * @param head the new head, the index after the last event consumed
+     */
     public static void headRelease(MemorySegment ring, int head) {
         INT.setRelease(ring, HEAD, head);
     }
 
-    /** Whether user space may reap this ring: the magic matches and no incompatible feature is set. */
+    /**
+     * {@return whether user space may reap this ring: the magic matches and no incompatible feature is set}
+     *
+     * @param ring the ring
+     */
     public static boolean isUserReapable(MemorySegment ring) {
         return magic(ring) == AioAbi.AIO_RING_MAGIC && incompatFeatures(ring) == 0;
     }
 
-    /** The events of the ring, from {@link #HEADER_SIZE} on, indexed with {@link IoEvent}'s accessors. */
+    /**
+     * {@return the events of the ring, from {@link #HEADER_SIZE} on, indexed with {@link IoEvent}'s accessors}
+     *
+     * @param ring the ring
+     */
     public static MemorySegment events(MemorySegment ring) {
         return ring.asSlice(HEADER_SIZE);
     }

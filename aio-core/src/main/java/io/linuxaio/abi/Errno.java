@@ -11,33 +11,61 @@ import java.lang.invoke.MethodHandle;
  */
 public final class Errno {
 
+    /** {@code EPERM}: Operation not permitted. */
     public static final int EPERM = 1;
+    /** {@code ENOENT}: No such file or directory. */
     public static final int ENOENT = 2;
+    /** {@code EINTR}: Interrupted system call. */
     public static final int EINTR = 4;
+    /** {@code EIO}: Input/output error. */
     public static final int EIO = 5;
+    /** {@code ENXIO}: No such device or address. */
     public static final int ENXIO = 6;
+    /** {@code EBADF}: Bad file descriptor. */
     public static final int EBADF = 9;
+    /** {@code EAGAIN}: Resource temporarily unavailable. */
     public static final int EAGAIN = 11;
+    /** {@code ENOMEM}: Cannot allocate memory. */
     public static final int ENOMEM = 12;
+    /** {@code EACCES}: Permission denied. */
     public static final int EACCES = 13;
+    /** {@code EFAULT}: Bad address. */
     public static final int EFAULT = 14;
+    /** {@code EBUSY}: Device or resource busy. */
     public static final int EBUSY = 16;
+    /** {@code EEXIST}: File exists. */
     public static final int EEXIST = 17;
+    /** {@code ENODEV}: No such device. */
     public static final int ENODEV = 19;
+    /** {@code ENOTDIR}: Not a directory. */
     public static final int ENOTDIR = 20;
+    /** {@code EISDIR}: Is a directory. */
     public static final int EISDIR = 21;
+    /** {@code EINVAL}: Invalid argument. */
     public static final int EINVAL = 22;
+    /** {@code EMFILE}: Too many open files. */
     public static final int EMFILE = 24;
+    /** {@code EFBIG}: File too large. */
     public static final int EFBIG = 27;
+    /** {@code ENOSPC}: No space left on device. */
     public static final int ENOSPC = 28;
+    /** {@code ESPIPE}: Illegal seek. */
     public static final int ESPIPE = 29;
+    /** {@code EROFS}: Read-only file system. */
     public static final int EROFS = 30;
+    /** {@code EPIPE}: Broken pipe. */
     public static final int EPIPE = 32;
+    /** {@code ENOSYS}: Function not implemented. */
     public static final int ENOSYS = 38;
+    /** {@code EOVERFLOW}: Value too large for defined data type. */
     public static final int EOVERFLOW = 75;
+    /** {@code EOPNOTSUPP}: Operation not supported. */
     public static final int EOPNOTSUPP = 95;
+    /** {@code EINPROGRESS}: Operation now in progress. */
     public static final int EINPROGRESS = 115;
+    /** {@code EDQUOT}: Disk quota exceeded. */
     public static final int EDQUOT = 122;
+    /** {@code ECANCELED}: Operation canceled. */
     public static final int ECANCELED = 125;
 
     private static final String[] NAMES = {
@@ -64,14 +92,22 @@ public final class Errno {
     private Errno() {
     }
 
-    /** The symbolic name of {@code errno} ({@code "EAGAIN"}), or {@code "E<number>"} for an unknown one. */
+    /**
+     * {@return the symbolic name of {@code errno} ({@code "EAGAIN"}), or {@code "E<number>"} for an unknown one}
+     *
+     * @param errno the error number (its sign is ignored)
+     */
     public static String name(int errno) {
         int e = Math.abs(errno);
         String name = e < NAMES.length ? NAMES[e] : null;
         return name != null ? name : "E" + e;
     }
 
-    /** The C library's description of {@code errno} ({@code strerror(3)}). */
+    /**
+     * {@return the C library's description of {@code errno} ({@code strerror(3)})}
+     *
+     * @param errno the error number (its sign is ignored)
+     */
     public static String describe(int errno) {
         int e = Math.abs(errno);
         if (STRERROR != null) {
@@ -88,11 +124,11 @@ public final class Errno {
     }
 
     /**
-     * What {@code errno} means when returned by the named system call, after its man page, or
-     * {@code null} when the man page says nothing specific.
+     * What {@code errno} means when returned by the named system call, after its man page.
      *
      * @param call the system call, e.g. {@code "io_setup"}
      * @param errno the error number (its sign is ignored)
+     * @return the meaning, or {@code null} when the man page says nothing specific
      */
     public static String meaning(String call, int errno) {
         int e = Math.abs(errno);

@@ -13,10 +13,14 @@ public class ErrnoException extends IOException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The failed call. */
     private final String call;
+    /** The positive errno number. */
     private final int errno;
 
     /**
+     * An exception for a failed call.
+     *
      * @param call the failed call, e.g. {@code "io_submit"}
      * @param errno the error number (positive, or the negative value the raw call returned)
      */
@@ -25,8 +29,10 @@ public class ErrnoException extends IOException {
     }
 
     /**
+     * An exception for a failed call, with what was being done.
+     *
      * @param call the failed call
-     * @param errno the error number
+     * @param errno the error number (positive, or the negative value the raw call returned)
      * @param detail what was being done, appended to the message, or {@code null}
      */
     public ErrnoException(String call, int errno, String detail) {
@@ -48,22 +54,29 @@ public class ErrnoException extends IOException {
         return sb.toString();
     }
 
-    /** The failed call, e.g. {@code "io_submit"}. */
+    /** {@return the failed call, e.g. {@code "io_submit"}} */
     public String call() {
         return call;
     }
 
-    /** The positive errno number. */
+    /** {@return the positive errno number} */
     public int errno() {
         return errno;
     }
 
-    /** The symbolic errno name, e.g. {@code "EAGAIN"}. */
+    /** {@return the symbolic errno name, e.g. {@code "EAGAIN"}} */
     public String errnoName() {
         return Errno.name(errno);
     }
 
-    /** Throws an {@code ErrnoException} when {@code result} is a negative errno, else returns it. */
+    /**
+     * Throws an {@code ErrnoException} when {@code result} is a negative errno.
+     *
+     * @param call the call that returned {@code result}
+     * @param result what the raw call returned
+     * @return {@code result}, when it is not negative
+     * @throws ErrnoException if {@code result} is negative
+     */
     public static long check(String call, long result) throws ErrnoException {
         if (result < 0) {
             throw new ErrnoException(call, (int) -result);

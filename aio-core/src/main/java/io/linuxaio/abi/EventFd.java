@@ -26,7 +26,13 @@ public final class EventFd {
 
     private static final MethodHandle EVENTFD = Native.libc("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
 
-    /** {@code int eventfd(unsigned int initval, int flags)}: the descriptor or {@code -errno}. */
+    /**
+     * {@code int eventfd(unsigned int initval, int flags)}.
+     *
+     * @param initval the counter's initial value
+     * @param flags {@code EFD_*} flags
+     * @return the descriptor, or {@code -errno}
+     */
     public static int eventfd(int initval, int flags) {
         MemorySegment st = Native.callState();
         try {
@@ -37,14 +43,24 @@ public final class EventFd {
         }
     }
 
-    /** Checked {@code eventfd}. */
+    /**
+     * Checked {@code eventfd}.
+     *
+     * @param initval the counter's initial value
+     * @param flags {@code EFD_*} flags
+     * @return the descriptor
+     * @throws ErrnoException if {@code eventfd} fails
+     */
     public static int create(int initval, int flags) throws ErrnoException {
         return (int) ErrnoException.check("eventfd", eventfd(initval, flags));
     }
 
     /**
-     * {@code int eventfd_read(int fd, eventfd_t *value)}: reads the counter into the 8-byte {@code value}
-     * (and resets it): 0, or {@code -errno} ({@code -EAGAIN} for a zero counter of a non-blocking eventfd).
+     * {@code int eventfd_read(int fd, eventfd_t *value)}: reads the counter (and resets it).
+     *
+     * @param fd the eventfd
+     * @param value 8 bytes that receive the counter
+     * @return 0, or {@code -errno} ({@code -EAGAIN} for a zero counter of a non-blocking eventfd)
      */
     public static long eventfd_read(int fd, MemorySegment value) {
         long r = LibC.read(fd, value, 8);
@@ -52,15 +68,24 @@ public final class EventFd {
     }
 
     /**
-     * {@code int eventfd_write(int fd, eventfd_t value)}: adds the value in the 8-byte {@code value} to the
-     * counter: 0, or {@code -errno}.
+     * {@code int eventfd_write(int fd, eventfd_t value)}: adds a value to the counter.
+     *
+     * @param fd the eventfd
+     * @param value 8 bytes that hold the value to add
+     * @return 0, or {@code -errno}
      */
     public static long eventfd_write(int fd, MemorySegment value) {
         long r = LibC.write(fd, value, 8);
         return r < 0 ? r : 0;
     }
 
-    /** Checked read: the counter's value (0 when a non-blocking eventfd's counter is zero). */
+    /**
+     * Checked read: reads the counter and resets it.
+     *
+     * @param fd the eventfd
+     * @return the counter's value (0 when a non-blocking eventfd's counter is zero)
+     * @throws ErrnoException if the read fails
+     */
     public static long read(int fd) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(ValueLayout.JAVA_LONG);
@@ -73,7 +98,13 @@ public final class EventFd {
         }
     }
 
-    /** Checked write: adds {@code value} to the counter. */
+    /**
+     * Checked write: adds {@code value} to the counter.
+     *
+     * @param fd the eventfd
+     * @param value what to add
+     * @throws ErrnoException if the write fails
+     */
     public static void write(int fd, long value) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(ValueLayout.JAVA_LONG);

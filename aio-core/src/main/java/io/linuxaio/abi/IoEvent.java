@@ -24,6 +24,7 @@ public final class IoEvent {
     private IoEvent() {
     }
 
+    /** The layout of {@code struct io_event}, with named fields. */
     public static final StructLayout LAYOUT = MemoryLayout.structLayout(
             ValueLayout.JAVA_LONG.withName("data"),
             ValueLayout.JAVA_LONG.withName("obj"),
@@ -32,13 +33,41 @@ public final class IoEvent {
 
     /** {@code sizeof(struct io_event)} = 32. */
     public static final long SIZE = LAYOUT.byteSize();
+    /** The offset of {@code data}: the iocb's {@code aio_data}. */
     public static final long DATA = LAYOUT.byteOffset(groupElement("data"));
+    /** The offset of {@code obj}: the user address of the iocb. */
     public static final long OBJ = LAYOUT.byteOffset(groupElement("obj"));
+    /** The offset of {@code res}: the bytes transferred, the poll events, or {@code -errno}. */
     public static final long RES = LAYOUT.byteOffset(groupElement("res"));
+    /** The offset of {@code res2}: a secondary result (0). */
     public static final long RES2 = LAYOUT.byteOffset(groupElement("res2"));
 
+    /**
+     * {@return {@code data}: the iocb's {@code aio_data}}
+     *
+     * @param events an array of {@code struct io_event}
+     * @param index the index of the element in the array
+     */
     public static long data(MemorySegment events, long index) { return events.get(ValueLayout.JAVA_LONG, index * SIZE + DATA); }
+    /**
+     * {@return {@code obj}: the user address of the iocb}
+     *
+     * @param events an array of {@code struct io_event}
+     * @param index the index of the element in the array
+     */
     public static long obj(MemorySegment events, long index) { return events.get(ValueLayout.JAVA_LONG, index * SIZE + OBJ); }
+    /**
+     * {@return {@code res}: the bytes transferred, the poll events, or {@code -errno}}
+     *
+     * @param events an array of {@code struct io_event}
+     * @param index the index of the element in the array
+     */
     public static long res(MemorySegment events, long index) { return events.get(ValueLayout.JAVA_LONG, index * SIZE + RES); }
+    /**
+     * {@return {@code res2}: a secondary result (0)}
+     *
+     * @param events an array of {@code struct io_event}
+     * @param index the index of the element in the array
+     */
     public static long res2(MemorySegment events, long index) { return events.get(ValueLayout.JAVA_LONG, index * SIZE + RES2); }
 }

@@ -35,7 +35,14 @@ public final class IoPrio {
     /** {@code IOPRIO_CLASS_IDLE}: only when nobody else needs the disk. */
     public static final int IOPRIO_CLASS_IDLE = 3;
 
-    /** {@code IOPRIO_PRIO_VALUE(class, data)}. */
+    /**
+     * {@code IOPRIO_PRIO_VALUE(class, data)}.
+     *
+     * @param ioClass an {@code IOPRIO_CLASS_*}
+     * @param data the class's data (the level, and hints from 6.5 on)
+     * @return the priority, for {@link Iocb#setIoprio}
+     * @throws IllegalArgumentException if the class or the data is out of range
+     */
     public static int prioValue(int ioClass, int data) {
         if (ioClass < 0 || ioClass >= IOPRIO_NR_CLASSES) {
             throw new IllegalArgumentException("ioprio class " + ioClass + " is out of range 0.." + IOPRIO_CLASS_MASK);
@@ -46,7 +53,14 @@ public final class IoPrio {
         return (ioClass << IOPRIO_CLASS_SHIFT) | data;
     }
 
-    /** {@code IOPRIO_PRIO_VALUE(class, level)} with the level checked against {@code IOPRIO_NR_LEVELS}. */
+    /**
+     * {@code IOPRIO_PRIO_VALUE(class, level)} with the level checked against {@code IOPRIO_NR_LEVELS}.
+     *
+     * @param ioClass an {@code IOPRIO_CLASS_*}
+     * @param level 0 (highest) to 7 (lowest)
+     * @return the priority, for {@link Iocb#setIoprio}
+     * @throws IllegalArgumentException if the class or the level is out of range
+     */
     public static int prioLevel(int ioClass, int level) {
         if (level < 0 || level >= IOPRIO_NR_LEVELS) {
             throw new IllegalArgumentException("ioprio level " + level + " is out of range 0.." + IOPRIO_LEVEL_MASK);
@@ -54,17 +68,29 @@ public final class IoPrio {
         return prioValue(ioClass, level);
     }
 
-    /** {@code IOPRIO_PRIO_CLASS(ioprio)}. */
+    /**
+     * {@return {@code IOPRIO_PRIO_CLASS(ioprio)}, the class}
+     *
+     * @param ioprio a priority
+     */
     public static int prioClass(int ioprio) {
         return (ioprio >>> IOPRIO_CLASS_SHIFT) & IOPRIO_CLASS_MASK;
     }
 
-    /** {@code IOPRIO_PRIO_DATA(ioprio)}. */
+    /**
+     * {@return {@code IOPRIO_PRIO_DATA(ioprio)}, the class's data}
+     *
+     * @param ioprio a priority
+     */
     public static int prioData(int ioprio) {
         return ioprio & IOPRIO_PRIO_MASK;
     }
 
-    /** {@code IOPRIO_PRIO_LEVEL(ioprio)}. */
+    /**
+     * {@return {@code IOPRIO_PRIO_LEVEL(ioprio)}, the level}
+     *
+     * @param ioprio a priority
+     */
     public static int prioLevelOf(int ioprio) {
         return ioprio & IOPRIO_LEVEL_MASK;
     }

@@ -19,7 +19,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * vectored reads and writes, sync, size and allocation, and pipes and socket pairs to poll.
  *
  * <p>Every method comes raw (named as in C; returns the result, or {@code -errno}) and, where a
- * caller usually wants an exception, checked (camel case; throws {@link ErrnoException}).
+ * caller usually wants an exception, checked (camel case; throws {@link ErrnoException}). A call whose
+ * function the C library lacks throws {@link UnsupportedOperationException}.
  * All methods may be called from any thread.
  */
 public final class LibC {
@@ -29,19 +30,33 @@ public final class LibC {
 
     private static final LinuxArch ARCH = LinuxArch.current();
 
+    /** {@code O_RDONLY}: open for reading only. */
     public static final int O_RDONLY = 0;
+    /** {@code O_WRONLY}: open for writing only. */
     public static final int O_WRONLY = 01;
+    /** {@code O_RDWR}: open for reading and writing. */
     public static final int O_RDWR = 02;
+    /** {@code O_CREAT}: create the file if it does not exist (with the {@code mode} given to {@code open}). */
     public static final int O_CREAT = 0100;
+    /** {@code O_EXCL}: with {@code O_CREAT}, fail with {@code EEXIST} if the file exists. */
     public static final int O_EXCL = 0200;
+    /** {@code O_NOCTTY}: a terminal opened does not become the controlling terminal. */
     public static final int O_NOCTTY = 0400;
+    /** {@code O_TRUNC}: truncate a regular file opened for writing to length 0. */
     public static final int O_TRUNC = 01000;
+    /** {@code O_APPEND}: every {@code write} goes to the end of the file (positional writes too, on Linux). */
     public static final int O_APPEND = 02000;
+    /** {@code O_NONBLOCK}: opening and I/O on FIFOs, sockets and devices do not block. */
     public static final int O_NONBLOCK = 04000;
+    /** {@code O_DSYNC}: every write is durable, as if followed by {@code fdatasync}. */
     public static final int O_DSYNC = 010000;
+    /** {@code O_SYNC}: every write is durable, as if followed by {@code fsync}. */
     public static final int O_SYNC = 04010000;
+    /** {@code O_NOATIME}: reads do not update the access time (owner or privileged callers only). */
     public static final int O_NOATIME = 01000000;
+    /** {@code O_CLOEXEC}: the descriptor is closed on {@code execve}. */
     public static final int O_CLOEXEC = 02000000;
+    /** {@code O_PATH}: a descriptor that only names a place in the file system (no I/O). */
     public static final int O_PATH = 010000000;
     /** {@code O_DIRECT}: its value depends on the architecture. */
     public static final int O_DIRECT = ARCH != null ? ARCH.oDirect : LinuxArch.X86_64.oDirect;
@@ -135,7 +150,14 @@ public final class LibC {
         return h;
     }
 
-    /** {@code int open(const char *pathname, int flags, mode_t mode)}: the descriptor or {@code -errno}. */
+    /**
+     * {@code int open(const char *pathname, int flags, mode_t mode)}.
+     *
+     * @param pathname a NUL-terminated path ({@link #cString})
+     * @param flags {@code O_*} flags
+     * @param mode the permission bits of a file {@code O_CREAT} creates
+     * @return the descriptor, or {@code -errno}
+     */
     public static int open(MemorySegment pathname, int flags, int mode) {
         MemorySegment st = Native.callState();
         try {
@@ -145,7 +167,15 @@ public final class LibC {
         }
     }
 
-    /** Checked {@code open}: the path is encoded as the platform encodes file names (UTF-8 here). */
+    /**
+     * Checked {@code open}: the path is encoded as the platform encodes file names (UTF-8 here).
+     *
+     * @param path the file
+     * @param flags {@code O_*} flags
+     * @param mode the permission bits of a file {@code O_CREAT} creates
+     * @return the descriptor
+     * @throws ErrnoException if {@code open} fails; the message names the path
+     */
     public static int open(Path path, int flags, int mode) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             int fd = open(cString(arena, path), flags, mode);
@@ -156,12 +186,23 @@ public final class LibC {
         }
     }
 
-    /** A NUL-terminated copy of the path's bytes. */
+    /**
+     * A NUL-terminated copy of the path's bytes.
+     *
+     * @param arena where the copy is allocated
+     * @param path the path
+     * @return the copy, in UTF-8
+     */
     public static MemorySegment cString(Arena arena, Path path) {
         return arena.allocateFrom(path.toString(), StandardCharsets.UTF_8);
     }
 
-    /** {@code int close(int fd)}: 0 or {@code -errno}. */
+    /**
+     * {@code int close(int fd)}.
+     *
+     * @param fd the descriptor
+     * @return 0, or {@code -errno}
+     */
     public static int close(int fd) {
         MemorySegment st = Native.callState();
         try {
@@ -171,7 +212,14 @@ public final class LibC {
         }
     }
 
-    /** {@code ssize_t read(int fd, void *buf, size_t count)}. */
+    /**
+     * {@code ssize_t read(int fd, void *buf, size_t count)}.
+     *
+     * @param fd the descriptor
+     * @param buf where the bytes go
+     * @param count how many bytes at most
+     * @return the bytes read (0 at the end of the file), or {@code -errno}
+     */
     public static long read(int fd, MemorySegment buf, long count) {
         MemorySegment st = Native.callState();
         try {
@@ -181,7 +229,14 @@ public final class LibC {
         }
     }
 
-    /** {@code ssize_t write(int fd, const void *buf, size_t count)}. */
+    /**
+     * {@code ssize_t write(int fd, const void *buf, size_t count)}.
+     *
+     * @param fd the descriptor
+     * @param buf the bytes
+     * @param count how many bytes
+     * @return the bytes written, or {@code -errno}
+     */
     public static long write(int fd, MemorySegment buf, long count) {
         MemorySegment st = Native.callState();
         try {
@@ -191,7 +246,15 @@ public final class LibC {
         }
     }
 
-    /** {@code ssize_t pread(int fd, void *buf, size_t count, off_t offset)}. */
+    /**
+     * {@code ssize_t pread(int fd, void *buf, size_t count, off_t offset)}.
+     *
+     * @param fd the descriptor
+     * @param buf where the bytes go
+     * @param count how many bytes at most
+     * @param offset the file offset
+     * @return the bytes read (0 at or past the end of the file), or {@code -errno}
+     */
     public static long pread(int fd, MemorySegment buf, long count, long offset) {
         MemorySegment st = Native.callState();
         try {
@@ -201,7 +264,15 @@ public final class LibC {
         }
     }
 
-    /** {@code ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset)}. */
+    /**
+     * {@code ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset)}.
+     *
+     * @param fd the descriptor
+     * @param buf the bytes
+     * @param count how many bytes
+     * @param offset the file offset
+     * @return the bytes written, or {@code -errno}
+     */
     public static long pwrite(int fd, MemorySegment buf, long count, long offset) {
         MemorySegment st = Native.callState();
         try {
@@ -211,7 +282,15 @@ public final class LibC {
         }
     }
 
-    /** {@code ssize_t preadv(int fd, const struct iovec *iov, int iovcnt, off_t offset)}. */
+    /**
+     * {@code ssize_t preadv(int fd, const struct iovec *iov, int iovcnt, off_t offset)}.
+     *
+     * @param fd the descriptor
+     * @param iov an array of {@link IoVec}
+     * @param iovcnt its length
+     * @param offset the file offset
+     * @return the bytes read, or {@code -errno}
+     */
     public static long preadv(int fd, MemorySegment iov, int iovcnt, long offset) {
         MemorySegment st = Native.callState();
         try {
@@ -221,7 +300,15 @@ public final class LibC {
         }
     }
 
-    /** {@code ssize_t pwritev(int fd, const struct iovec *iov, int iovcnt, off_t offset)}. */
+    /**
+     * {@code ssize_t pwritev(int fd, const struct iovec *iov, int iovcnt, off_t offset)}.
+     *
+     * @param fd the descriptor
+     * @param iov an array of {@link IoVec}
+     * @param iovcnt its length
+     * @param offset the file offset
+     * @return the bytes written, or {@code -errno}
+     */
     public static long pwritev(int fd, MemorySegment iov, int iovcnt, long offset) {
         MemorySegment st = Native.callState();
         try {
@@ -231,7 +318,16 @@ public final class LibC {
         }
     }
 
-    /** {@code ssize_t preadv2(int fd, const struct iovec *iov, int iovcnt, off_t offset, int flags)} ({@code RWF_*}). */
+    /**
+     * {@code ssize_t preadv2(int fd, const struct iovec *iov, int iovcnt, off_t offset, int flags)}.
+     *
+     * @param fd the descriptor
+     * @param iov an array of {@link IoVec}
+     * @param iovcnt its length
+     * @param offset the file offset, or -1 for the current position
+     * @param flags {@code RWF_*} flags ({@link AioAbi#RWF_NOWAIT}...)
+     * @return the bytes read, or {@code -errno}
+     */
     public static long preadv2(int fd, MemorySegment iov, int iovcnt, long offset, int flags) {
         MemorySegment st = Native.callState();
         try {
@@ -241,7 +337,16 @@ public final class LibC {
         }
     }
 
-    /** {@code ssize_t pwritev2(int fd, const struct iovec *iov, int iovcnt, off_t offset, int flags)} ({@code RWF_*}). */
+    /**
+     * {@code ssize_t pwritev2(int fd, const struct iovec *iov, int iovcnt, off_t offset, int flags)}.
+     *
+     * @param fd the descriptor
+     * @param iov an array of {@link IoVec}
+     * @param iovcnt its length
+     * @param offset the file offset, or -1 for the current position
+     * @param flags {@code RWF_*} flags ({@link AioAbi#RWF_NOWAIT}...)
+     * @return the bytes written, or {@code -errno}
+     */
     public static long pwritev2(int fd, MemorySegment iov, int iovcnt, long offset, int flags) {
         MemorySegment st = Native.callState();
         try {
@@ -251,7 +356,12 @@ public final class LibC {
         }
     }
 
-    /** {@code int fsync(int fd)}. */
+    /**
+     * {@code int fsync(int fd)}.
+     *
+     * @param fd the descriptor
+     * @return 0, or {@code -errno}
+     */
     public static int fsync(int fd) {
         MemorySegment st = Native.callState();
         try {
@@ -261,7 +371,12 @@ public final class LibC {
         }
     }
 
-    /** {@code int fdatasync(int fd)}. */
+    /**
+     * {@code int fdatasync(int fd)}.
+     *
+     * @param fd the descriptor
+     * @return 0, or {@code -errno}
+     */
     public static int fdatasync(int fd) {
         MemorySegment st = Native.callState();
         try {
@@ -271,7 +386,13 @@ public final class LibC {
         }
     }
 
-    /** {@code int ftruncate(int fd, off_t length)}. */
+    /**
+     * {@code int ftruncate(int fd, off_t length)}.
+     *
+     * @param fd the descriptor, open for writing
+     * @param length the new size
+     * @return 0, or {@code -errno}
+     */
     public static int ftruncate(int fd, long length) {
         MemorySegment st = Native.callState();
         try {
@@ -281,7 +402,15 @@ public final class LibC {
         }
     }
 
-    /** {@code int fallocate(int fd, int mode, off_t offset, off_t len)}. */
+    /**
+     * {@code int fallocate(int fd, int mode, off_t offset, off_t len)}.
+     *
+     * @param fd the descriptor, open for writing
+     * @param mode 0, or {@code FALLOC_FL_*} flags
+     * @param offset where the range starts
+     * @param len its length
+     * @return 0, or {@code -errno}
+     */
     public static int fallocate(int fd, int mode, long offset, long len) {
         MemorySegment st = Native.callState();
         try {
@@ -292,8 +421,14 @@ public final class LibC {
     }
 
     /**
-     * {@code int posix_fadvise(int fd, off_t offset, off_t len, int advice)}: 0 or {@code -errno}
+     * {@code int posix_fadvise(int fd, off_t offset, off_t len, int advice)}
      * (the C function returns the error number instead of setting errno).
+     *
+     * @param fd the descriptor
+     * @param offset where the range starts
+     * @param len its length (0: to the end of the file)
+     * @param advice a {@code POSIX_FADV_*} value
+     * @return 0, or {@code -errno}
      */
     public static int posix_fadvise(int fd, long offset, long len, int advice) {
         MemorySegment st = Native.callState();
@@ -305,7 +440,16 @@ public final class LibC {
         }
     }
 
-    /** {@code int statx(int dirfd, const char *pathname, int flags, unsigned int mask, struct statx *statxbuf)}. */
+    /**
+     * {@code int statx(int dirfd, const char *pathname, int flags, unsigned int mask, struct statx *statxbuf)}.
+     *
+     * @param dirfd the directory a relative path starts from, or {@link #AT_FDCWD}
+     * @param pathname a NUL-terminated path
+     * @param flags {@code AT_*} flags
+     * @param mask the {@code STATX_*} fields asked for
+     * @param statxbuf a {@link Statx#LAYOUT} the kernel fills
+     * @return 0, or {@code -errno}
+     */
     public static int statx(int dirfd, MemorySegment pathname, int flags, int mask, MemorySegment statxbuf) {
         MemorySegment st = Native.callState();
         try {
@@ -315,14 +459,27 @@ public final class LibC {
         }
     }
 
-    /** {@code statx(fd, "", AT_EMPTY_PATH, mask, statxbuf)}: the descriptor's own attributes. */
+    /**
+     * {@code statx(fd, "", AT_EMPTY_PATH, mask, statxbuf)}: the descriptor's own attributes.
+     *
+     * @param fd the descriptor
+     * @param mask the {@code STATX_*} fields asked for
+     * @param statxbuf a {@link Statx#LAYOUT} the kernel fills
+     * @return 0, or {@code -errno}
+     */
     public static int fstatx(int fd, int mask, MemorySegment statxbuf) {
         try (Arena arena = Arena.ofConfined()) {
             return statx(fd, arena.allocateFrom(""), AT_EMPTY_PATH, mask, statxbuf);
         }
     }
 
-    /** {@code int pipe2(int pipefd[2], int flags)}: {@code pipefd[0]} is the read end. */
+    /**
+     * {@code int pipe2(int pipefd[2], int flags)}: {@code pipefd[0]} is the read end.
+     *
+     * @param pipefd two {@code int}s the descriptors are written to
+     * @param flags {@code O_CLOEXEC}, {@code O_NONBLOCK}, or 0
+     * @return 0, or {@code -errno}
+     */
     public static int pipe2(MemorySegment pipefd, int flags) {
         MemorySegment st = Native.callState();
         try {
@@ -332,7 +489,13 @@ public final class LibC {
         }
     }
 
-    /** Checked {@code pipe2}: {@code [read end, write end]}. */
+    /**
+     * Checked {@code pipe2}.
+     *
+     * @param flags {@code O_CLOEXEC}, {@code O_NONBLOCK}, or 0
+     * @return {@code [read end, write end]}
+     * @throws ErrnoException if {@code pipe2} fails
+     */
     public static int[] pipe(int flags) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
@@ -341,7 +504,15 @@ public final class LibC {
         }
     }
 
-    /** {@code int socketpair(int domain, int type, int protocol, int sv[2])}. */
+    /**
+     * {@code int socketpair(int domain, int type, int protocol, int sv[2])}.
+     *
+     * @param domain {@link #AF_UNIX}
+     * @param type {@link #SOCK_STREAM}, possibly with {@link #SOCK_CLOEXEC}
+     * @param protocol 0
+     * @param sv two {@code int}s the descriptors are written to
+     * @return 0, or {@code -errno}
+     */
     public static int socketpair(int domain, int type, int protocol, MemorySegment sv) {
         MemorySegment st = Native.callState();
         try {
@@ -351,7 +522,12 @@ public final class LibC {
         }
     }
 
-    /** Checked {@code socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)}. */
+    /**
+     * Checked {@code socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)}.
+     *
+     * @return the two connected descriptors
+     * @throws ErrnoException if {@code socketpair} fails
+     */
     public static int[] socketPair() throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
@@ -360,7 +536,13 @@ public final class LibC {
         }
     }
 
-    /** {@code int memfd_create(const char *name, unsigned int flags)}. */
+    /**
+     * {@code int memfd_create(const char *name, unsigned int flags)}.
+     *
+     * @param name a NUL-terminated name, shown in {@code /proc/self/fd}
+     * @param flags {@link #MFD_CLOEXEC}, or 0
+     * @return the descriptor of an anonymous file in memory, or {@code -errno}
+     */
     public static int memfd_create(MemorySegment name, int flags) {
         MemorySegment st = Native.callState();
         try {
@@ -370,7 +552,14 @@ public final class LibC {
         }
     }
 
-    /** {@code int ioctl(int fd, unsigned long request, void *argp)}. */
+    /**
+     * {@code int ioctl(int fd, unsigned long request, void *argp)}.
+     *
+     * @param fd the descriptor
+     * @param request the request code, e.g. {@link #BLKSSZGET}
+     * @param argp the request's argument
+     * @return the request's result (0 for most), or {@code -errno}
+     */
     public static int ioctl(int fd, long request, MemorySegment argp) {
         MemorySegment st = Native.callState();
         try {
@@ -382,10 +571,20 @@ public final class LibC {
 
     /** {@code F_GETFL}: {@code fcntl} returns the file status flags. */
     public static final int F_GETFL = 3;
-    /** {@code F_SETFL}: {@code fcntl} sets the file status flags ({@code O_APPEND}, {@code O_NONBLOCK}, {@code O_DIRECT}...). */
+    /**
+     * {@code F_SETFL}: {@code fcntl} sets the file status flags ({@code O_APPEND}, {@code O_NONBLOCK}, {@code
+     * O_DIRECT}...).
+     */
     public static final int F_SETFL = 4;
 
-    /** {@code int fcntl(int fd, int cmd, int arg)} (the variadic argument as an int): the result, or {@code -errno}. */
+    /**
+     * {@code int fcntl(int fd, int cmd, int arg)} (the variadic argument as an int).
+     *
+     * @param fd the descriptor
+     * @param cmd {@link #F_GETFL}, {@link #F_SETFL}...
+     * @param arg the command's argument (ignored by {@code F_GETFL})
+     * @return the command's result, or {@code -errno}
+     */
     public static int fcntl(int fd, int cmd, int arg) {
         MemorySegment st = Native.callState();
         try {
@@ -395,7 +594,12 @@ public final class LibC {
         }
     }
 
-    /** {@code int dup(int oldfd)}. */
+    /**
+     * {@code int dup(int oldfd)}.
+     *
+     * @param fd the descriptor to duplicate
+     * @return the new descriptor, or {@code -errno}
+     */
     public static int dup(int fd) {
         MemorySegment st = Native.callState();
         try {
@@ -408,7 +612,14 @@ public final class LibC {
     /** {@code sizeof(struct pollfd)}: {@code int fd; short events; short revents;}. */
     public static final long POLLFD_SIZE = 8;
 
-    /** {@code int poll(struct pollfd *fds, nfds_t nfds, int timeout)}: ready descriptors, or {@code -errno}. */
+    /**
+     * {@code int poll(struct pollfd *fds, nfds_t nfds, int timeout)}.
+     *
+     * @param fds an array of {@code struct pollfd} ({@link #POLLFD_SIZE} bytes each)
+     * @param nfds its length
+     * @param timeoutMillis how long to wait, -1 for ever
+     * @return the number of ready descriptors (0 on timeout), or {@code -errno}
+     */
     public static int poll(MemorySegment fds, long nfds, int timeoutMillis) {
         MemorySegment st = Native.callState();
         try {
@@ -419,8 +630,11 @@ public final class LibC {
     }
 
     /**
-     * {@code posix_memalign}: the address of {@code size} bytes aligned to {@code alignment} (a power of
-     * two, at least the size of a pointer), or 0 when memory is exhausted. Free it with {@link #free}.
+     * {@code posix_memalign}: {@code size} bytes aligned to {@code alignment}. Free them with {@link #free}.
+     *
+     * @param size how many bytes
+     * @param alignment a power of two, at least the size of a pointer
+     * @return the address, or 0 when memory is exhausted
      */
     public static long posixMemalign(long size, long alignment) {
         try (Arena arena = Arena.ofConfined()) {
@@ -432,7 +646,11 @@ public final class LibC {
         }
     }
 
-    /** {@code void free(void *ptr)} of memory from {@link #posixMemalign}. */
+    /**
+     * {@code void free(void *ptr)} of memory from {@link #posixMemalign}.
+     *
+     * @param address the address {@code posixMemalign} returned
+     */
     public static void free(long address) {
         try {
             need(FREE, "free").invokeExact(address);

@@ -55,7 +55,13 @@ public final class LinuxAio {
 
     // ---------------------------------------------------------------- raw calls
 
-    /** {@code io_setup(nr_events, ctx_idp)}: 0 or {@code -errno}; {@code *ctx_idp} must be 0 before. */
+    /**
+     * {@code io_setup(nr_events, ctx_idp)}.
+     *
+     * @param nrEvents how many events the context must hold at least (unsigned)
+     * @param ctxIdp an {@code aio_context_t} (a {@code long}) that is 0 before the call and receives the context
+     * @return 0, or {@code -errno}
+     */
     public static int io_setup(int nrEvents, MemorySegment ctxIdp) {
         MemorySegment st = Native.callState();
         try {
@@ -65,7 +71,12 @@ public final class LinuxAio {
         }
     }
 
-    /** {@code io_destroy(ctx_id)}: 0 or {@code -errno}. Waits for in-flight I/O, cancels pending polls. */
+    /**
+     * {@code io_destroy(ctx_id)}: waits for in-flight I/O, cancels pending polls.
+     *
+     * @param ctx the context
+     * @return 0, or {@code -errno}
+     */
     public static int io_destroy(long ctx) {
         MemorySegment st = Native.callState();
         try {
@@ -76,8 +87,13 @@ public final class LinuxAio {
     }
 
     /**
-     * {@code io_submit(ctx_id, nr, iocbpp)}: the number of iocbs accepted (possibly fewer than
-     * {@code nr}), or {@code -errno} when the first one was refused.
+     * {@code io_submit(ctx_id, nr, iocbpp)}.
+     *
+     * @param ctx the context
+     * @param nr how many iocbs
+     * @param iocbpp an array of {@code nr} addresses of {@link Iocb}s
+     * @return the number of iocbs accepted (possibly fewer than {@code nr}), or {@code -errno} when the
+     *         first one was refused
      */
     public static long io_submit(long ctx, long nr, MemorySegment iocbpp) {
         MemorySegment st = Native.callState();
@@ -89,9 +105,13 @@ public final class LinuxAio {
     }
 
     /**
-     * {@code io_cancel(ctx_id, iocb, result)}: {@code -EINPROGRESS} when a cancellation was started
-     * (the completion arrives through the ring), or another {@code -errno}. {@code iocb} must be the
-     * address that was submitted.
+     * {@code io_cancel(ctx_id, iocb, result)}.
+     *
+     * @param ctx the context
+     * @param iocb the iocb, at the address that was submitted
+     * @param result an {@link IoEvent} (unused by kernels since 5.x, which complete through the ring)
+     * @return {@code -EINPROGRESS} when a cancellation was started (the completion arrives through the
+     *         ring), or another {@code -errno}
      */
     public static int io_cancel(long ctx, MemorySegment iocb, MemorySegment result) {
         MemorySegment st = Native.callState();
@@ -102,7 +122,16 @@ public final class LinuxAio {
         }
     }
 
-    /** {@code io_getevents(ctx_id, min_nr, nr, events, timeout)}: events read, or {@code -errno}. */
+    /**
+     * {@code io_getevents(ctx_id, min_nr, nr, events, timeout)}.
+     *
+     * @param ctx the context
+     * @param minNr how many events to wait for at least
+     * @param nr how many events to read at most
+     * @param events an array of {@code nr} {@link IoEvent}s
+     * @param timeout a {@link Timespec}, or {@code MemorySegment.NULL} to wait without a limit
+     * @return the number of events read, or {@code -errno}
+     */
     public static long io_getevents(long ctx, long minNr, long nr, MemorySegment events, MemorySegment timeout) {
         MemorySegment st = Native.callState();
         try {
@@ -114,8 +143,15 @@ public final class LinuxAio {
 
     /**
      * {@code io_pgetevents(ctx_id, min_nr, nr, events, timeout, usig)} (Linux 4.18+): as
-     * {@link #io_getevents} with the signal mask of {@code usig} ({@link AioSigset}, or NULL) applied
-     * while waiting.
+     * {@link #io_getevents} with the signal mask of {@code usig} applied while waiting.
+     *
+     * @param ctx the context
+     * @param minNr how many events to wait for at least
+     * @param nr how many events to read at most
+     * @param events an array of {@code nr} {@link IoEvent}s
+     * @param timeout a {@link Timespec}, or {@code MemorySegment.NULL} to wait without a limit
+     * @param usig an {@link AioSigset}, or {@code MemorySegment.NULL}
+     * @return the number of events read, or {@code -errno}
      */
     public static long io_pgetevents(long ctx, long minNr, long nr, MemorySegment events, MemorySegment timeout,
                                      MemorySegment usig) {
@@ -129,7 +165,13 @@ public final class LinuxAio {
 
     // ---------------------------------------------------------------- checked calls
 
-    /** Checked {@code io_setup}: the new context. */
+    /**
+     * Checked {@code io_setup}.
+     *
+     * @param nrEvents how many events the context must hold at least
+     * @return the new context
+     * @throws ErrnoException if {@code io_setup} fails; the message gives {@code aio-max-nr} and {@code aio-nr}
+     */
     public static long ioSetup(int nrEvents) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ctxp = arena.allocate(JAVA_LONG);
@@ -142,19 +184,37 @@ public final class LinuxAio {
         }
     }
 
-    /** Checked {@code io_destroy}. */
+    /**
+     * Checked {@code io_destroy}.
+     *
+     * @param ctx the context
+     * @throws ErrnoException if {@code io_destroy} fails
+     */
     public static void ioDestroy(long ctx) throws ErrnoException {
         ErrnoException.check("io_destroy", io_destroy(ctx));
     }
 
-    /** Checked {@code io_submit}: the number of iocbs accepted. */
+    /**
+     * Checked {@code io_submit}.
+     *
+     * @param ctx the context
+     * @param nr how many iocbs
+     * @param iocbpp an array of {@code nr} addresses of {@link Iocb}s
+     * @return the number of iocbs accepted, possibly fewer than {@code nr}
+     * @throws ErrnoException if the first iocb was refused
+     */
     public static int ioSubmit(long ctx, long nr, MemorySegment iocbpp) throws ErrnoException {
         return (int) ErrnoException.check("io_submit", io_submit(ctx, nr, iocbpp));
     }
 
     /**
-     * Checked {@code io_cancel}: true when a cancellation was started ({@code EINPROGRESS}) or done
-     * (0); throws for any other error.
+     * Checked {@code io_cancel}.
+     *
+     * @param ctx the context
+     * @param iocb the iocb, at the address that was submitted
+     * @param result an {@link IoEvent}
+     * @return true when a cancellation was started ({@code EINPROGRESS}) or done (0)
+     * @throws ErrnoException for any other error
      */
     public static boolean ioCancel(long ctx, MemorySegment iocb, MemorySegment result) throws ErrnoException {
         int r = io_cancel(ctx, iocb, result);
@@ -164,13 +224,34 @@ public final class LinuxAio {
         throw new ErrnoException("io_cancel", -r);
     }
 
-    /** Checked {@code io_getevents}: the number of events read. */
+    /**
+     * Checked {@code io_getevents}.
+     *
+     * @param ctx the context
+     * @param minNr how many events to wait for at least
+     * @param nr how many events to read at most
+     * @param events an array of {@code nr} {@link IoEvent}s
+     * @param timeout a {@link Timespec}, or {@code MemorySegment.NULL} to wait without a limit
+     * @return the number of events read
+     * @throws ErrnoException if {@code io_getevents} fails
+     */
     public static int ioGetevents(long ctx, long minNr, long nr, MemorySegment events, MemorySegment timeout)
             throws ErrnoException {
         return (int) ErrnoException.check("io_getevents", io_getevents(ctx, minNr, nr, events, timeout));
     }
 
-    /** Checked {@code io_pgetevents}: the number of events read. */
+    /**
+     * Checked {@code io_pgetevents}.
+     *
+     * @param ctx the context
+     * @param minNr how many events to wait for at least
+     * @param nr how many events to read at most
+     * @param events an array of {@code nr} {@link IoEvent}s
+     * @param timeout a {@link Timespec}, or {@code MemorySegment.NULL} to wait without a limit
+     * @param usig an {@link AioSigset}, or {@code MemorySegment.NULL}
+     * @return the number of events read
+     * @throws ErrnoException if {@code io_pgetevents} fails
+     */
     public static int ioPgetevents(long ctx, long minNr, long nr, MemorySegment events, MemorySegment timeout,
                                    MemorySegment usig) throws ErrnoException {
         return (int) ErrnoException.check("io_pgetevents", io_pgetevents(ctx, minNr, nr, events, timeout, usig));
@@ -178,17 +259,21 @@ public final class LinuxAio {
 
     // ---------------------------------------------------------------- availability
 
-    /** Whether Linux AIO can be used in this JVM: a supported architecture and a kernel with AIO. */
+    /** {@return whether Linux AIO can be used in this JVM: a supported architecture and a kernel with AIO} */
     public static boolean isAvailable() {
         return Availability.CAUSE == null;
     }
 
-    /** Why Linux AIO cannot be used, or {@code null} when it can. */
+    /** {@return why Linux AIO cannot be used, or {@code null} when it can} */
     public static Throwable unavailabilityCause() {
         return Availability.CAUSE;
     }
 
-    /** Throws an {@link UnsatisfiedLinkError} whose cause says why Linux AIO is unavailable. */
+    /**
+     * Throws if Linux AIO cannot be used.
+     *
+     * @throws UnsatisfiedLinkError whose cause says why Linux AIO is unavailable
+     */
     public static void ensureAvailability() {
         Throwable cause = Availability.CAUSE;
         if (cause != null) {
@@ -197,7 +282,12 @@ public final class LinuxAio {
         }
     }
 
-    /** What this kernel's AIO supports, probed once on first use. */
+    /**
+     * What this kernel's AIO supports, probed once on first use.
+     *
+     * @return the features
+     * @throws UnsatisfiedLinkError if Linux AIO is unavailable
+     */
     public static AioFeatures features() {
         ensureAvailability();
         return AioFeatures.Holder.INSTANCE;

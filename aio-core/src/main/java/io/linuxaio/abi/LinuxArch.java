@@ -52,8 +52,8 @@ public enum LinuxArch {
     private static final LinuxArch CURRENT = detect(System.getProperty("os.name", ""), System.getProperty("os.arch", ""));
 
     /**
-     * The architecture of this JVM, or {@code null} when it is not Linux on a supported architecture
-     * (then {@link LinuxAio#isAvailable()} is false and says why).
+     * {@return the architecture of this JVM, or {@code null} when it is not Linux on a supported architecture
+     * (then {@link LinuxAio#isAvailable()} is false and says why)}
      */
     public static LinuxArch current() {
         return CURRENT;

@@ -40,6 +40,7 @@ public final class Statx {
                 ValueLayout.JAVA_INT.withName("__reserved")).withName(name);
     }
 
+    /** The layout of {@code struct statx}, with named fields. */
     public static final StructLayout LAYOUT = MemoryLayout.structLayout(
             ValueLayout.JAVA_INT.withName("stx_mask"),
             ValueLayout.JAVA_INT.withName("stx_blksize"),
@@ -75,17 +76,38 @@ public final class Statx {
 
     /** {@code sizeof(struct statx)} = 256. */
     public static final long SIZE = LAYOUT.byteSize();
+    /** The offset of {@code stx_mask}: the {@code STATX_*} fields the kernel filled. */
     public static final long STX_MASK = LAYOUT.byteOffset(groupElement("stx_mask"));
+    /** The offset of {@code stx_blksize}: the preferred block size for I/O. */
     public static final long STX_BLKSIZE = LAYOUT.byteOffset(groupElement("stx_blksize"));
+    /** The offset of {@code stx_mode}: the file type and permission bits. */
     public static final long STX_MODE = LAYOUT.byteOffset(groupElement("stx_mode"));
+    /** The offset of {@code stx_size}: the size in bytes. */
     public static final long STX_SIZE = LAYOUT.byteOffset(groupElement("stx_size"));
+    /** The offset of {@code stx_mtime}: the last modification time ({@code struct statx_timestamp}). */
     public static final long STX_MTIME = LAYOUT.byteOffset(groupElement("stx_mtime"));
+    /** The offset of {@code stx_rdev_major}: the major number of the device a device file stands for. */
     public static final long STX_RDEV_MAJOR = LAYOUT.byteOffset(groupElement("stx_rdev_major"));
+    /** The offset of {@code stx_rdev_minor}: the minor number of the device a device file stands for. */
     public static final long STX_RDEV_MINOR = LAYOUT.byteOffset(groupElement("stx_rdev_minor"));
+    /** The offset of {@code stx_dev_major}: the major number of the device the file is on. */
     public static final long STX_DEV_MAJOR = LAYOUT.byteOffset(groupElement("stx_dev_major"));
+    /** The offset of {@code stx_dev_minor}: the minor number of the device the file is on. */
     public static final long STX_DEV_MINOR = LAYOUT.byteOffset(groupElement("stx_dev_minor"));
+    /**
+     * The offset of {@code stx_dio_mem_align}: the memory alignment direct I/O needs, 0 if not supported ({@code
+     * STATX_DIOALIGN}).
+     */
     public static final long STX_DIO_MEM_ALIGN = LAYOUT.byteOffset(groupElement("stx_dio_mem_align"));
+    /**
+     * The offset of {@code stx_dio_offset_align}: the file offset and length alignment direct I/O needs, 0 if not
+     * supported ({@code STATX_DIOALIGN}).
+     */
     public static final long STX_DIO_OFFSET_ALIGN = LAYOUT.byteOffset(groupElement("stx_dio_offset_align"));
+    /**
+     * The offset of {@code stx_dio_read_offset_align}: the file offset alignment of direct reads, 0 if not reported
+     * ({@code STATX_DIO_READ_ALIGN}).
+     */
     public static final long STX_DIO_READ_OFFSET_ALIGN = LAYOUT.byteOffset(groupElement("stx_dio_read_offset_align"));
 
     /** {@code STATX_TYPE}. */
@@ -120,17 +142,85 @@ public final class Statx {
     /** {@code S_IFLNK}. */
     public static final int S_IFLNK = 0120000;
 
+    /**
+     * {@return {@code stx_mask}: the {@code STATX_*} fields the kernel filled}
+     *
+     * @param stx a {@code struct statx} the kernel filled
+     */
     public static int mask(MemorySegment stx) { return stx.get(ValueLayout.JAVA_INT, STX_MASK); }
+    /**
+     * {@return {@code stx_mode}, unsigned: the file type ({@link #S_IFMT}) and permission bits}
+     *
+     * @param stx a {@code struct statx} the kernel filled
+     */
     public static int mode(MemorySegment stx) { return stx.get(ValueLayout.JAVA_SHORT, STX_MODE) & 0xffff; }
+    /**
+     * {@return {@code stx_size}: the size in bytes}
+     *
+     * @param stx a {@code struct statx} the kernel filled
+     */
     public static long size(MemorySegment stx) { return stx.get(ValueLayout.JAVA_LONG, STX_SIZE); }
+    /**
+     * {@return {@code stx_blksize}: the preferred block size for I/O}
+     *
+     * @param stx a {@code struct statx} the kernel filled
+     */
     public static int blksize(MemorySegment stx) { return stx.get(ValueLayout.JAVA_INT, STX_BLKSIZE); }
+    /**
+     * {@return the seconds of {@code stx_mtime}}
+     *
+     * @param stx a {@code struct statx} the kernel filled
+     */
     public static long mtimeSec(MemorySegment stx) { return stx.get(ValueLayout.JAVA_LONG, STX_MTIME); }
+    /**
+     * {@return the nanoseconds of {@code stx_mtime}}
+     *
+     * @param stx a {@code struct statx} the kernel filled
+     */
     public static int mtimeNsec(MemorySegment stx) { return stx.get(ValueLayout.JAVA_INT, STX_MTIME + 8); }
+    /**
+     * {@return {@code stx_rdev_major}: the major number of the device a device file stands for}
+     *
+     * @param stx a {@code struct statx} the kernel filled
+     */
     public static int rdevMajor(MemorySegment stx) { return stx.get(ValueLayout.JAVA_INT, STX_RDEV_MAJOR); }
+    /**
+     * {@return {@code stx_rdev_minor}: the minor number of the device a device file stands for}
+     *
+     * @param stx a {@code struct statx} the kernel filled
+     */
     public static int rdevMinor(MemorySegment stx) { return stx.get(ValueLayout.JAVA_INT, STX_RDEV_MINOR); }
+    /**
+     * {@return {@code stx_dev_major}: the major number of the device the file is on}
+     *
+     * @param stx a {@code struct statx} the kernel filled
+     */
     public static int devMajor(MemorySegment stx) { return stx.get(ValueLayout.JAVA_INT, STX_DEV_MAJOR); }
+    /**
+     * {@return {@code stx_dev_minor}: the minor number of the device the file is on}
+     *
+     * @param stx a {@code struct statx} the kernel filled
+     */
     public static int devMinor(MemorySegment stx) { return stx.get(ValueLayout.JAVA_INT, STX_DEV_MINOR); }
+    /**
+     * {@return {@code stx_dio_mem_align}: the memory alignment direct I/O needs, 0 if not supported ({@code
+     * STATX_DIOALIGN})}
+     *
+     * @param stx a {@code struct statx} the kernel filled
+     */
     public static int dioMemAlign(MemorySegment stx) { return stx.get(ValueLayout.JAVA_INT, STX_DIO_MEM_ALIGN); }
+    /**
+     * {@return {@code stx_dio_offset_align}: the file offset and length alignment direct I/O needs, 0 if not supported
+     * ({@code STATX_DIOALIGN})}
+     *
+     * @param stx a {@code struct statx} the kernel filled
+     */
     public static int dioOffsetAlign(MemorySegment stx) { return stx.get(ValueLayout.JAVA_INT, STX_DIO_OFFSET_ALIGN); }
+    /**
+     * {@return {@code stx_dio_read_offset_align}: the file offset alignment of direct reads, 0 if not reported ({@code
+     * STATX_DIO_READ_ALIGN})}
+     *
+     * @param stx a {@code struct statx} the kernel filled
+     */
     public static int dioReadOffsetAlign(MemorySegment stx) { return stx.get(ValueLayout.JAVA_INT, STX_DIO_READ_OFFSET_ALIGN); }
 }

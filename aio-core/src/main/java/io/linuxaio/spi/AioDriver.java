@@ -34,6 +34,9 @@ public final class AioDriver {
      * A new context with the builder's settings, owned by {@code owner}: its eventfd is non-blocking and
      * no thread is started. Any thread.
      *
+     * @param settings the context's settings
+     * @param owner the owner thread's driver: runs tasks and the owner's turns
+     * @return the driver of the new context
      * @throws IOException when the kernel refuses the context ({@code aio-max-nr} exhausted, say)
      */
     public static AioDriver create(AioContext.Builder settings, AioOwner owner) throws IOException {
@@ -44,17 +47,17 @@ public final class AioDriver {
         return new AioDriver(engine, bridge.wrap(engine));
     }
 
-    /** The context, for users. Any thread. */
+    /** {@return the context, for users} Any thread. */
     public AioContext context() {
         return context;
     }
 
-    /** The owner given at creation. Any thread. */
+    /** {@return the owner given at creation} Any thread. */
     public AioOwner owner() {
         return engine.owner();
     }
 
-    /** The eventfd the kernel signals on every completion: watch it for readability. Any thread. */
+    /** {@return the eventfd the kernel signals on every completion: watch it for readability} Any thread. */
     public int eventFd() {
         return engine.eventFd();
     }
@@ -74,6 +77,8 @@ public final class AioDriver {
      * that had not reached the kernel fail with {@link AioAbandonedException}, requests on the blocking pool
      * fail when they return, and everything is freed. Owner thread, or any thread once the owner runs no
      * more tasks. Idempotent.
+     *
+     * @param reason why, for the exceptions' messages
      */
     public void abandon(String reason) {
         engine.abandon(Objects.requireNonNull(reason, "reason"));

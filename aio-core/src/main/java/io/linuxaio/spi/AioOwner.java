@@ -14,7 +14,7 @@ import java.util.concurrent.RejectedExecutionException;
  */
 public interface AioOwner extends Executor {
 
-    /** Whether the calling thread is the owner thread. Any thread. */
+    /** {@return whether the calling thread is the owner thread} Any thread. */
     boolean inOwnerThread();
 
     /**

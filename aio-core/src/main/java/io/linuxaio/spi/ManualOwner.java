@@ -34,7 +34,15 @@ public final class ManualOwner implements AioOwner {
     private volatile Thread thread;
     private volatile boolean shutDown;
 
-    /** Makes the calling thread the owner thread. Returns this. */
+    /** An owner with no thread bound yet: call {@link #bindToCurrentThread()} on the owner thread. */
+    public ManualOwner() {
+    }
+
+    /**
+     * Makes the calling thread the owner thread.
+     *
+     * @return this owner
+     */
     public ManualOwner bindToCurrentThread() {
         this.thread = Thread.currentThread();
         return this;
@@ -69,7 +77,10 @@ public final class ManualOwner implements AioOwner {
     /**
      * Runs the queued tasks, and the tasks they queue, until none is left; a task that throws does not stop
      * the others (its exception is rethrown after them, the first one with the later ones suppressed).
-     * Owner thread. Returns the number of tasks run.
+     * Owner thread.
+     *
+     * @return the number of tasks run
+     * @throws IllegalStateException when called off the owner thread
      */
     public int runTasks() {
         checkOwner();
@@ -100,7 +111,12 @@ public final class ManualOwner implements AioOwner {
         return n;
     }
 
-    /** One turn of an event loop: the queued tasks, then the driver's turn, then the tasks that queued. Owner thread. */
+    /**
+     * One turn of an event loop: the queued tasks, then the driver's turn, then the tasks that queued. Owner thread.
+     *
+     * @param driver the driver of a context this owner owns
+     * @throws IllegalStateException when called off the owner thread
+     */
     public void runTurn(AioDriver driver) {
         runTasks();
         driver.runOwnerTurn();
@@ -108,8 +124,12 @@ public final class ManualOwner implements AioOwner {
     }
 
     /**
-     * Parks the owner thread until another thread hands over a task, or {@code timeout} passes. Owner
-     * thread. Returns whether tasks are queued.
+     * Parks the owner thread until another thread hands over a task, or {@code timeout} passes. Owner thread.
+     *
+     * @param timeout how long to wait at most
+     * @param unit the unit of {@code timeout}
+     * @return whether tasks are queued
+     * @throws IllegalStateException when called off the owner thread
      */
     public boolean awaitTasks(long timeout, TimeUnit unit) {
         checkOwner();
@@ -133,12 +153,12 @@ public final class ManualOwner implements AioOwner {
         }
     }
 
-    /** Whether {@link #shutDown()} was called. Any thread. */
+    /** {@return whether {@link #shutDown()} was called} Any thread. */
     public boolean isShutDown() {
         return shutDown;
     }
 
-    /** How many times a context owned by this owner was torn down. Any thread. */
+    /** {@return how many times a context owned by this owner was torn down} Any thread. */
     public int terminatingCalls() {
         return terminatingCalls.get();
     }

@@ -22,10 +22,16 @@ public final class AioByteBufs {
 
     /**
      * Reads up to {@code length} bytes at {@code position} into {@code dst} at its {@code writerIndex}, and
-     * advances the {@code writerIndex} by the count on completion (0 at the end of the file).
+     * advances the {@code writerIndex} by the count on completion.
      *
+     * @param file the file
+     * @param position the file position, not negative
+     * @param dst the buffer, retained until the read completes
+     * @param length how many bytes at most
+     * @return the number of bytes read (0 at the end of the file)
      * @throws IllegalArgumentException when {@code length} is negative or exceeds {@code dst}'s writable room
-     *         up to its max capacity, or {@code dst} is released
+     *         up to its max capacity, or {@code dst} is released; and as {@link AioFile#readAsync(long,
+     * java.nio.ByteBuffer)}
      */
     public static CompletableFuture<Integer> readAsync(AioFile file, long position, ByteBuf dst, int length) {
         Objects.requireNonNull(file, "file");
@@ -83,6 +89,13 @@ public final class AioByteBufs {
     /**
      * Writes {@code src}'s readable bytes at {@code position} and advances its {@code readerIndex} by the
      * count on completion.
+     *
+     * @param file the file
+     * @param position the file position, not negative
+     * @param src the buffer, retained until the write completes
+     * @return the number of bytes written
+     * @throws IllegalArgumentException when {@code src} is released; and as
+     *         {@link AioFile#writeAsync(long, java.nio.ByteBuffer)}
      */
     public static CompletableFuture<Integer> writeAsync(AioFile file, long position, ByteBuf src) {
         Objects.requireNonNull(file, "file");
@@ -130,6 +143,11 @@ public final class AioByteBufs {
      * A direct buffer of {@code capacity} bytes (and max capacity) whose memory address meets
      * {@code file}'s O_DIRECT alignment: a slice of a pooled buffer when {@code alloc} pools, released
      * with it.
+     *
+     * @param alloc the allocator, {@code PooledByteBufAllocator} for I/O buffers
+     * @param file the file whose alignment the buffer meets
+     * @param capacity the capacity in bytes
+     * @return the buffer, empty
      */
     public static ByteBuf allocateAligned(ByteBufAllocator alloc, AioFile file, int capacity) {
         int align = file.alignment().memoryAlignment();

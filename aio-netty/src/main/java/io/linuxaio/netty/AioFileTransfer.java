@@ -40,14 +40,35 @@ public final class AioFileTransfer {
 
     /**
      * Sends {@code length} bytes of {@code file} from {@code position} to {@code channel} with the default
-     * chunk size and read-ahead. The future completes with the bytes written to the channel (on its
-     * loop), or fails: the channel closed, a read failed, or the file ended before {@code position + length}.
+     * chunk size and read-ahead.
+     *
+     * @param channel the channel
+     * @param file the file
+     * @param position where the bytes start
+     * @param length how many bytes
+     * @return completes with the bytes written to the channel (on its loop), or fails: the channel closed,
+     *         a read failed, or the file ended before {@code position + length}
+     * @throws IllegalArgumentException for a negative position or length, or an {@code O_DIRECT} file whose
+     *         alignment the position or the chunk size does not meet
      */
     public static CompletableFuture<Long> send(Channel channel, AioFile file, long position, long length) {
         return send(channel, file, position, length, DEFAULT_CHUNK_SIZE, DEFAULT_READ_AHEAD);
     }
 
-    /** As {@link #send(Channel, AioFile, long, long)} with the given chunk size and read-ahead (in chunks). */
+    /**
+     * As {@link #send(Channel, AioFile, long, long)} with the given chunk size and read-ahead.
+     *
+     * @param channel the channel
+     * @param file the file
+     * @param position where the bytes start
+     * @param length how many bytes
+     * @param chunkSize the bytes of one read and one write
+     * @param readAhead how many chunks may be read or waiting for the socket at once
+     * @return completes with the bytes written to the channel (on its loop), or fails: the channel closed,
+     *         a read failed, or the file ended before {@code position + length}
+     * @throws IllegalArgumentException for a negative position or length, a chunk size or read-ahead that is
+     *         not positive, or an {@code O_DIRECT} file whose alignment the position or the chunk size does not meet
+     */
     public static CompletableFuture<Long> send(Channel channel, AioFile file, long position, long length,
                                                int chunkSize, int readAhead) {
         Objects.requireNonNull(channel, "channel");

@@ -60,7 +60,13 @@ public final class EpollAio implements AutoCloseable {
         this.builder = builder;
     }
 
-    /** Contexts of the default settings, one per loop of {@code group}, created on first use. */
+    /**
+     * Contexts of the default settings, one per loop of {@code group}, created on first use.
+     *
+     * @param group a group of epoll loops
+     * @return the contexts' holder; close it before shutting the group down
+     * @throws IllegalArgumentException when the group's loops do not run the epoll transport
+     */
     public static EpollAio create(EventLoopGroup group) {
         return create(group, AioContext::builder);
     }
@@ -68,6 +74,9 @@ public final class EpollAio implements AutoCloseable {
     /**
      * Contexts made by {@code builder} (called once per loop), one per loop of {@code group}.
      *
+     * @param group a group of epoll loops
+     * @param builder makes the settings of each loop's context
+     * @return the contexts' holder; close it before shutting the group down
      * @throws IllegalArgumentException when the group's loops do not run the epoll transport
      */
     public static EpollAio create(EventLoopGroup group, Supplier<AioContext.Builder> builder) {
@@ -78,8 +87,15 @@ public final class EpollAio implements AutoCloseable {
     }
 
     /**
-     * Binds one new context to {@code loop} (the caller owns it and closes it). The loop must run the
-     * epoll transport.
+     * Binds one new context to {@code loop}: its eventfd is registered with the loop, its futures complete
+     * on the loop thread. The caller owns the context and closes it; if the loop terminates first, the
+     * context is torn down with it. Off the loop it waits for the registration.
+     *
+     * @param loop an epoll loop
+     * @param builder the context's settings
+     * @return the new context
+     * @throws IllegalArgumentException when the loop does not run the epoll transport
+     * @throws IOException when the kernel refuses the context, or the loop refuses the registration
      */
     public static AioContext bind(EventLoop loop, AioContext.Builder builder) throws IOException {
         IoEventLoop ioLoop = checkEpoll(loop);
@@ -136,6 +152,10 @@ public final class EpollAio implements AutoCloseable {
     /**
      * The context of {@code loop} (a loop of this group), created on first use.
      *
+     * @param loop a loop of this group
+     * @return its context
+     * @throws IllegalArgumentException when {@code loop} is not a loop of this group
+     * @throws IllegalStateException when this {@code EpollAio} is closed
      * @throws UncheckedIOException when the kernel refuses the context ({@code fs.aio-max-nr} exhausted, say);
      *         the first failure on a loop is logged, and each later call tries again
      */
@@ -180,7 +200,10 @@ public final class EpollAio implements AutoCloseable {
     /**
      * Creates the context of every loop of the group now rather than on first use, so that no loop pays
      * for an {@code io_setup} while serving its first request. Call it off the loops (it waits for each
-     * loop to register its eventfd). Returns this.
+     * loop to register its eventfd).
+     *
+     * @return this
+     * @throws UncheckedIOException when the kernel refuses a context
      */
     public EpollAio bindAll() {
         for (EventExecutor e : group) {
@@ -190,8 +213,8 @@ public final class EpollAio implements AutoCloseable {
     }
 
     /**
-     * The context of the calling thread's loop when called on a loop of this group (so a channel
-     * handler's file I/O completes on its own channel's loop), else the context of the group's next loop.
+     * {@return the context of the calling thread's loop when called on a loop of this group (so a channel
+     * handler's file I/O completes on its own channel's loop), else the context of the group's next loop}
      */
     public AioContext current() {
         for (EventExecutor e : group) {
@@ -202,12 +225,28 @@ public final class EpollAio implements AutoCloseable {
         return context((EventLoop) group.next());
     }
 
-    /** Opens {@code path} on {@link #current()}'s context. Blocks while the kernel opens the file. */
+    /**
+     * Opens {@code path} on {@link #current()}'s context. Blocks while the kernel opens the file: on a loop,
+     * use {@code current().openAsync(...)}.
+     *
+     * @param path the file
+     * @param options as for {@link AioContext#open}
+     * @return the open file; close it when done
+     * @throws IOException when the file cannot be opened, as {@link AioContext#open} throws
+     */
     public AioFile open(Path path, OpenOption... options) throws IOException {
         return current().open(path, options);
     }
 
-    /** Opens {@code path} on {@code loop}'s context. Blocks while the kernel opens the file. */
+    /**
+     * Opens {@code path} on {@code loop}'s context. Blocks while the kernel opens the file.
+     *
+     * @param loop a loop of this group, whose thread completes the file's futures
+     * @param path the file
+     * @param options as for {@link AioContext#open}
+     * @return the open file; close it when done
+     * @throws IOException when the file cannot be opened, as {@link AioContext#open} throws
+     */
     public AioFile open(EventLoop loop, Path path, OpenOption... options) throws IOException {
         return context(loop).open(path, options);
     }
