@@ -205,7 +205,7 @@ class InlineReadsTest {
             CompletableFuture<Long> done = new CompletableFuture<>();
             ByteBuffer dst = ByteBuffer.allocateDirect(4096);
             // the pattern "read the next block when this one is in": every cached read completes at its call
-            new Object() {
+            var chain = new Object() {
                 long total;
 
                 void next(long position) {
@@ -220,7 +220,11 @@ class InlineReadsTest {
                         }
                     });
                 }
-            }.next(0);
+            };
+            // started on a thread with a small stack: the chain must leave it before it overflows
+            Thread starter = new Thread(null, () -> chain.next(0), "small-stack", 512 * 1024);
+            starter.start();
+            starter.join();
             assertEquals(64L << 20, await(done), "the chain broke (a StackOverflowError ends it silently)");
             AioMetrics m = ctx.metrics();
             assertTrue(m.inlineReads() > 0 && m.submitted() > 0, "nesting never went the usual way: " + m);

@@ -34,11 +34,15 @@ final class InlineReads {
      * completes later on the owner, on a fresh stack, which ends the recursion. A loop of reads (a virtual
      * thread's) stays shallow and pays one short stack walk per this many reads.
      */
-    static final int STACK_CHECK_EVERY = 64;
-    /** The stack depth, in frames, past which a read is not done inline (a thread's stack holds thousands). */
+    static final int STACK_CHECK_EVERY = 16;
+    /**
+     * The stack depth, in frames (hidden ones included: lambda forms take room too), past which a read is not
+     * done inline: with the reads between two checks, a recursing chain stays far below what a thread's
+     * default 1 MiB stack holds.
+     */
     static final int MAX_STACK_FRAMES = 384;
 
-    private static final StackWalker STACK = StackWalker.getInstance();
+    private static final StackWalker STACK = StackWalker.getInstance(StackWalker.Option.SHOW_HIDDEN_FRAMES);
 
     /** What a thread keeps for its inline reads: one iovec (nothing is allocated per read), and a count. */
     private static final class PerThread {

@@ -10,6 +10,7 @@ import io.netty.handler.stream.ChunkedWriteHandler;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.Objects;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * A byte range of an {@link AioFile} as a Netty {@link ChunkedInput}: it stands wherever
@@ -106,8 +107,12 @@ public final class AioChunkedFile implements ChunkedInput<ByteBuf> {
             AioByteBufs.readAsync(file, position, buf, n).whenComplete((count, err) -> {
                 if (channel.eventLoop().inEventLoop()) {
                     landed(buf, n, err);
-                } else {
+                    return;
+                }
+                try {
                     channel.eventLoop().execute(() -> landed(buf, n, err));
+                } catch (RejectedExecutionException e) {
+                    buf.release(); // the channel's loop is gone (a completion delivered by a teardown): nobody takes it
                 }
             });
         }
