@@ -5,6 +5,7 @@ module io.linuxaio.netty {
     requires io.netty.buffer;
     requires io.netty.transport;
     requires io.netty.transport.classes.epoll;
+    requires io.netty.transport.classes.io_uring;
     requires io.netty.transport.unix.common;
     requires io.netty.codec;
     requires io.netty.codec.http;

@@ -32,8 +32,9 @@ import java.util.function.Supplier;
  * <p>Requests made on the loop thread go into the loop's current batch and reach the kernel in one
  * {@code io_submit} when the loop's current task ends; requests from other threads are handed to the loop.
  *
- * <p>The loops must run Netty's epoll transport: {@code new MultiThreadIoEventLoopGroup(EpollIoHandler.newFactory())}
- * or the legacy {@code EpollEventLoopGroup}. Any thread may call every method.
+ * <p>The loops must run Netty's epoll transport ({@code new MultiThreadIoEventLoopGroup(EpollIoHandler.newFactory())}
+ * or the legacy {@code EpollEventLoopGroup}) or its io_uring transport ({@code IoUringIoHandler.newFactory()}):
+ * the glue is chosen from the loop's handler. Any thread may call every method.
  *
  * <pre>{@code
  * EventLoopGroup group = new MultiThreadIoEventLoopGroup(EpollIoHandler.newFactory());
@@ -99,14 +100,21 @@ public final class EpollAio implements AutoCloseable {
      */
     public static AioContext bind(EventLoop loop, AioContext.Builder builder) throws IOException {
         IoEventLoop ioLoop = checkEpoll(loop);
-        EpollAioHandle handle = new EpollAioHandle(ioLoop);
-        AioDriver driver = AioDriver.create(builder, handle);
-        handle.attach(driver);
+        boolean epoll = ioLoop.isCompatible(EpollAioHandle.class);
+        EpollAioHandle epollHandle = epoll ? new EpollAioHandle(ioLoop) : null;
+        IoUringAioHandle uringHandle = epoll ? null : new IoUringAioHandle(ioLoop);
+        AioDriver driver = AioDriver.create(builder, epoll ? epollHandle : uringHandle);
         try {
             // on the loop thread the registration completes at once; elsewhere we wait for it
-            IoRegistration registration = ioLoop.register(handle).get();
-            handle.registered(registration);
-            registration.submit(EpollIoOps.EPOLLIN);
+            if (epoll) {
+                epollHandle.attach(driver);
+                IoRegistration registration = ioLoop.register(epollHandle).get();
+                epollHandle.registered(registration);
+                registration.submit(EpollIoOps.EPOLLIN);
+            } else {
+                uringHandle.attach(driver);
+                uringHandle.registered(ioLoop.register(uringHandle).get()); // arms a poll on the eventfd
+            }
             // Netty 4.2 closes registered handles on one shutdown path only: a loop that terminates without
             // closing this one (a zero quiet period while busy) still tears the context down, from the
             // thread that reports the termination (the loop runs no more tasks then)
@@ -140,13 +148,16 @@ public final class EpollAio implements AutoCloseable {
         driver.abandon(reason); // no-op when the loop did it
     }
 
+    /** The loop, if it runs a transport the glue knows: epoll, or io_uring. */
     private static IoEventLoop checkEpoll(EventExecutor executor) {
-        if (executor instanceof IoEventLoop loop && loop.isCompatible(EpollAioHandle.class)) {
+        if (executor instanceof IoEventLoop loop
+                && (loop.isCompatible(EpollAioHandle.class) || loop.isCompatible(IoUringAioHandle.class))) {
             return loop;
         }
-        throw new IllegalArgumentException("Linux AIO needs a Netty epoll event loop (MultiThreadIoEventLoopGroup with "
-                + "EpollIoHandler.newFactory(), or EpollEventLoopGroup); " + executor.getClass().getName()
-                + " does not run the epoll transport (NIO and io_uring loops cannot host an epoll handle)");
+        throw new IllegalArgumentException("Linux AIO needs a Netty epoll or io_uring event loop "
+                + "(MultiThreadIoEventLoopGroup with EpollIoHandler.newFactory() or IoUringIoHandler.newFactory(), "
+                + "or EpollEventLoopGroup); " + executor.getClass().getName()
+                + " runs neither (a NIO loop cannot watch the AIO eventfd)");
     }
 
     /**
