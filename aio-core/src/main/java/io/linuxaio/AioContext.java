@@ -272,6 +272,9 @@ public final class AioContext implements AutoCloseable {
      *         {@link java.nio.file.AccessDeniedException}, {@link java.nio.file.FileAlreadyExistsException}, or an
      *         {@link io.linuxaio.abi.ErrnoException} naming the path
      * @throws AioClosedException when the context is closed
+     * @throws UnsupportedOperationException for {@link java.nio.file.StandardOpenOption#APPEND} (every write of an
+     *         {@link AioFile} names its position, as {@code AsynchronousFileChannel}'s do, which refuses it too) and for
+     *         options of other kinds
      */
     public AioFile open(Path path, OpenOption... options) throws IOException {
         engine.ensureOpen();

@@ -48,6 +48,10 @@ import java.util.function.IntSupplier;
  * file opened without the needed access. A request on a closed file, or on a file of a closed context,
  * fails its future with {@link AioClosedException}, zero-length ones included, and has no effect.
  *
+ * <p>Every write names its position: a file cannot be opened with {@code APPEND} (as with
+ * {@code AsynchronousFileChannel}, that is refused with {@code UnsupportedOperationException}); to append,
+ * write at the file's {@link #size()}.
+ *
  * <p>{@link #close()} refuses new requests at once; the descriptor is closed when the requests in flight
  * have completed ({@link #closeFuture()}).
  */

@@ -14,12 +14,14 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousFileChannel;
 import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.NonWritableChannelException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 
@@ -176,6 +178,23 @@ class AioFileTest {
         assertThrows(FileAlreadyExistsException.class, () -> ctx.open(existing, WRITE, CREATE_NEW));
         java.io.IOException e = assertThrows(java.io.IOException.class, () -> ctx.open(dir));
         assertTrue(e.getMessage().contains("directory"), e.getMessage());
+    }
+
+    @Test
+    void appendIsRefusedAsTheJdksAsynchronousChannelRefusesIt() throws Exception {
+        Path p = TestFiles.file(dir, "append", new byte[10]);
+        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+                () -> ctx.open(p, WRITE, StandardOpenOption.APPEND));
+        assertTrue(e.getMessage().contains("APPEND"), e.getMessage());
+        assertThrows(UnsupportedOperationException.class, () -> ctx.open(p, StandardOpenOption.APPEND));
+        Path created = dir.resolve("never-created");
+        assertThrows(UnsupportedOperationException.class,
+                () -> ctx.open(created, WRITE, StandardOpenOption.CREATE, StandardOpenOption.APPEND));
+        assertFalse(Files.exists(created), "a refused open creates nothing");
+        assertEquals(10, Files.size(p));
+        // the JDK's asynchronous channel, whose writes are positional too, refuses it the same way
+        assertThrows(UnsupportedOperationException.class,
+                () -> AsynchronousFileChannel.open(p, WRITE, StandardOpenOption.APPEND));
     }
 
     @Test

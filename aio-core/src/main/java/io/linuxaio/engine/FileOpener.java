@@ -50,7 +50,6 @@ public final class FileOpener {
         Objects.requireNonNull(options, "options");
         boolean read = false;
         boolean write = false;
-        boolean append = false;
         int flags = LibC.O_CLOEXEC;
         boolean direct = false;
         boolean deleteOnClose = false;
@@ -60,10 +59,9 @@ public final class FileOpener {
                 switch (so) {
                     case READ -> read = true;
                     case WRITE -> write = true;
-                    case APPEND -> {
-                        append = true;
-                        write = true;
-                    }
+                    case APPEND -> throw new UnsupportedOperationException("APPEND is not supported: every write of an "
+                            + "AioFile names its position, which O_APPEND would silently ignore (AsynchronousFileChannel "
+                            + "refuses APPEND too); write at the file's size instead");
                     case CREATE -> flags |= LibC.O_CREAT;
                     case CREATE_NEW -> flags |= LibC.O_CREAT | LibC.O_EXCL;
                     case TRUNCATE_EXISTING -> flags |= LibC.O_TRUNC;
@@ -95,12 +93,6 @@ public final class FileOpener {
             read = true;
             // as FileChannel: CREATE, CREATE_NEW and TRUNCATE_EXISTING are ignored when only reading
             flags &= ~(LibC.O_CREAT | LibC.O_EXCL | LibC.O_TRUNC);
-        }
-        if (append) {
-            if (read) {
-                throw new IllegalArgumentException("READ and APPEND cannot be combined");
-            }
-            flags |= LibC.O_APPEND;
         }
         flags |= read && write ? LibC.O_RDWR : write ? LibC.O_WRONLY : LibC.O_RDONLY;
 

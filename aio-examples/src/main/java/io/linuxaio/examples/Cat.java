@@ -7,7 +7,6 @@ import io.linuxaio.AioFile;
 import io.linuxaio.AioOpenOption;
 import io.linuxaio.AlignedBuffers;
 import me.tongfei.progressbar.ProgressBar;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -22,7 +21,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -83,10 +81,10 @@ public final class Cat implements Callable<Integer> {
                         + " is not a multiple of " + file + "'s O_DIRECT alignment " + align);
             }
             return copyOut(in, align) ? 0 : 1;
-        } catch (NoSuchFileException e) {
-            err.println("cat: " + e.getFile() + ": no such file");
         } catch (IOException e) {
-            err.println("cat: " + file + ": " + e.getMessage());
+            // the exceptions of a file name it, first: no second copy of the path
+            String message = ExampleSupport.describe(e);
+            err.println("cat: " + (message.startsWith(file.toString()) ? message : file + ": " + message));
         }
         return 1;
     }
@@ -162,9 +160,6 @@ public final class Cat implements Callable<Integer> {
 
 
     public static void main(String[] args) {
-        int code = new CommandLine(new Cat()).execute(args);
-        if (code != 0) {
-            System.exit(code);
-        }
+        ExampleSupport.main(new Cat(), args);
     }
 }

@@ -8,7 +8,6 @@ import io.linuxaio.AioMetrics;
 import io.linuxaio.AioOpenOption;
 import io.linuxaio.AlignedBuffers;
 import me.tongfei.progressbar.ProgressBar;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -19,8 +18,9 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -34,6 +34,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static java.nio.file.StandardOpenOption.CREATE;
+import static java.nio.file.StandardOpenOption.CREATE_NEW;
 import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
 
@@ -52,8 +53,12 @@ public final class Copy implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "SRC", description = "the file to copy")
     Path source;
 
-    @Parameters(index = "1", paramLabel = "DST", description = "the copy (created, or overwritten and cut to size)")
+    @Parameters(index = "1", paramLabel = "DST", description = "the copy: created; an existing file is refused "
+            + "unless --replace")
     Path target;
+
+    @Option(names = "--replace", description = "overwrite DST if it is an existing regular file (cut to SRC's size)")
+    boolean replace;
 
     @Option(names = "--iodepth", defaultValue = "16", description = "blocks in flight (default: ${DEFAULT-VALUE})")
     int iodepth;
@@ -75,31 +80,32 @@ public final class Copy implements Callable<Integer> {
     CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
         if (iodepth < 1) {
             throw new ParameterException(spec.commandLine(), "--iodepth must be at least 1");
         }
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        try {
-            if (Files.exists(target) && Files.isSameFile(source, target)) {
-                err.println("copy: " + source + " and " + target + " are the same file");
-                return 1;
-            }
-            return copy(out, err) ? 0 : 1;
-        } catch (NoSuchFileException e) {
-            err.println("copy: " + e.getFile() + ": no such file");
-        } catch (IOException e) {
-            err.println("copy: " + e.getMessage());
+        if (Files.isDirectory(target)) {
+            throw new FileSystemException(target.toString(), null, "is a directory; DST names the copy");
         }
-        return 1;
+        if (Files.exists(target)) {
+            if (Files.isSameFile(source, target)) {
+                throw new FileSystemException(target.toString(), null, "the same file as the source");
+            }
+            if (!replace) {
+                throw new FileAlreadyExistsException(target.toString(), null, "already exists; --replace overwrites it");
+            }
+            if (!Files.isRegularFile(target)) {
+                throw new FileSystemException(target.toString(), null, "is not a regular file");
+            }
+        }
+        return copy(spec.commandLine().getOut(), spec.commandLine().getErr()) ? 0 : 1;
     }
 
     private boolean copy(PrintWriter out, PrintWriter err) throws IOException {
         // Each lane may have two requests in flight (verify reads both files at once).
         try (AioContext ctx = AioContext.builder().name("copy").queueDepth(2 * iodepth).build();
              AioFile src = ctx.open(source, options(READ));
-             AioFile dst = ctx.open(target, options(WRITE, CREATE))) {
+             AioFile dst = ctx.open(target, options(WRITE, replace ? CREATE : CREATE_NEW))) {
             long size = src.size();
             // O_DIRECT: buffer addresses, positions and lengths must be aligned for both files.
             int align = direct ? Math.max(src.alignment().offsetAlignment(), dst.alignment().offsetAlignment()) : 1;
@@ -290,9 +296,6 @@ public final class Copy implements Callable<Integer> {
 
 
     public static void main(String[] args) {
-        int code = new CommandLine(new Copy()).execute(args);
-        if (code != 0) {
-            System.exit(code);
-        }
+        ExampleSupport.main(new Copy(), args);
     }
 }

@@ -24,6 +24,8 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
@@ -105,9 +107,13 @@ public final class Journal implements Callable<Integer> {
     @Option(names = "--direct", description = "O_DIRECT: preallocated file, batches padded to the direct I/O alignment")
     boolean direct;
 
-    @Option(names = "--file", description = "the journal file, created or truncated (default: a temp file); "
-            + "deleted at the end unless --keep")
+    @Option(names = "--file", description = "the journal file (default: a temp file); it must not exist, unless "
+            + "--replace; a file this run created is deleted at the end unless --keep")
     Path file;
+
+    @Option(names = "--replace", description = "with --file: an existing regular file is truncated and reused "
+            + "(and kept at the end)")
+    boolean replace;
 
     @Option(names = "--keep", description = "keep the journal file at the end")
     boolean keep;
@@ -131,10 +137,7 @@ public final class Journal implements Callable<Integer> {
     CommandSpec spec;
 
     public static void main(String[] args) {
-        int code = new CommandLine(new Journal()).execute(args);
-        if (code != 0) {
-            System.exit(code);
-        }
+        ExampleSupport.main(new Journal(), args);
     }
 
     @Override
@@ -142,15 +145,43 @@ public final class Journal implements Callable<Integer> {
         validate();
         PrintWriter out = spec.commandLine().getOut();
         Path path = file != null ? file : Files.createTempFile("linux-aio-journal-", ".log");
+        boolean created = file == null || create(file);
         try {
             return run(out, path);
         } finally {
-            if (keep) {
-                out.printf("kept %s%n", path);
-            } else {
+            // only what this run created is deleted: never a file that was there before
+            if (created && !keep) {
                 Files.deleteIfExists(path);
+            } else {
+                out.printf("kept %s%s%n", path, created ? "" : " (it was there before)");
             }
             out.flush();
+        }
+    }
+
+    /**
+     * Creates the journal file given with {@code --file}, or checks that an existing one may be replaced.
+     *
+     * @return whether this run created the file
+     * @throws IOException for a directory, an existing file without {@code --replace}, anything but a regular
+     *         file, or a file that cannot be created
+     */
+    private boolean create(Path path) throws IOException {
+        if (Files.isDirectory(path)) {
+            throw new FileSystemException(path.toString(), null, "is a directory; --file names the journal file");
+        }
+        try {
+            Files.createFile(path); // O_CREAT | O_EXCL: nothing that exists is touched
+            return true;
+        } catch (FileAlreadyExistsException e) {
+            if (!replace) {
+                throw new FileAlreadyExistsException(path.toString(), null,
+                        "already exists; --replace truncates and reuses it");
+            }
+            if (!Files.isRegularFile(path)) {
+                throw new FileSystemException(path.toString(), null, "is not a regular file");
+            }
+            return false;
         }
     }
 

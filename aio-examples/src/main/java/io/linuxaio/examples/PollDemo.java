@@ -7,7 +7,6 @@ import io.linuxaio.abi.Errno;
 import io.linuxaio.abi.ErrnoException;
 import io.linuxaio.abi.EventFd;
 import io.linuxaio.abi.LibC;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -172,9 +171,6 @@ public final class PollDemo implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        int code = new CommandLine(new PollDemo()).execute(args);
-        if (code != 0) {
-            System.exit(code);
-        }
+        ExampleSupport.main(new PollDemo(), args);
     }
 }

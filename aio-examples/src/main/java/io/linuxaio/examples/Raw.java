@@ -9,7 +9,6 @@ import io.linuxaio.abi.Iocb;
 import io.linuxaio.abi.LibC;
 import io.linuxaio.abi.LinuxAio;
 import io.linuxaio.abi.Timespec;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -55,7 +54,7 @@ public final class Raw implements Callable<Integer> {
         if (content.length > 4096) {
             throw new ParameterException(spec.commandLine(), "--text: at most 4096 bytes (one read of 4096 bytes reads it)");
         }
-        Path path = Files.createTempFile(dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir")), "linux-aio-raw-", ".txt");
+        Path path = Files.createTempFile(dir != null ? ExampleSupport.directory(dir) : null, "linux-aio-raw-", ".txt");
         try (Arena arena = Arena.ofConfined()) {
             Files.write(path, content);
             out.printf("temporary file %s holds %d bytes: \"%s\"%n", path, content.length, text);
@@ -187,9 +186,6 @@ public final class Raw implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        int code = new CommandLine(new Raw()).execute(args);
-        if (code != 0) {
-            System.exit(code);
-        }
+        ExampleSupport.main(new Raw(), args);
     }
 }

@@ -6,12 +6,16 @@ import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.channels.UnresolvedAddressException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -37,6 +41,9 @@ public final class Serve implements Callable<Integer> {
 
     @Option(names = "--loops", defaultValue = "0", description = "event loops (default: 0, twice the cores)")
     int loops;
+
+    @Spec
+    CommandSpec spec;
 
     /** A running server. */
     public static final class Server implements AutoCloseable {
@@ -70,22 +77,34 @@ public final class Serve implements Callable<Integer> {
 
     /** Starts serving {@code directory} on {@code host:port} (port 0 picks a free one). */
     public static Server start(Path directory, String host, int port, int loops) throws Exception {
-        Path root = directory.toAbsolutePath().normalize();
+        Path root = ExampleSupport.directory(directory.toAbsolutePath().normalize());
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(loops, EpollIoHandler.newFactory());
         EpollAio aio = EpollAio.create(group);
         try {
-            // fails early when the directory does not exist; creates every loop's AIO context before binding
+            // creates every loop's AIO context before binding
             Channel ch = HttpFileServer.bind(group, aio, root, host, port);
             return new Server(group, aio, ch);
         } catch (Exception e) {
             aio.close();
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+            // the root was checked: an I/O error here is the address (in use, not ours, not a name)
+            if (e instanceof IOException || e instanceof UnresolvedAddressException) {
+                String reason = e.getMessage() == null ? e.getClass().getSimpleName()
+                        : e.getMessage().substring(e.getMessage().lastIndexOf(": ") + 1).trim();
+                throw new IOException("cannot listen on " + host + ":" + port + ": " + reason, e);
+            }
             throw e;
         }
     }
 
     @Override
     public Integer call() throws Exception {
+        if (port < 0 || port > 65535) {
+            throw new ParameterException(spec.commandLine(), "--port must be within 0..65535, not " + port);
+        }
+        if (loops < 0) {
+            throw new ParameterException(spec.commandLine(), "--loops must not be negative");
+        }
         try (Server server = start(directory, host, port, loops)) {
             System.out.printf("serving %s on http://%s:%d/ (Ctrl-C to stop)%n", directory.toAbsolutePath().normalize(),
                     host.equals("0.0.0.0") ? "127.0.0.1" : host, server.port());
@@ -95,9 +114,6 @@ public final class Serve implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        int code = new CommandLine(new Serve()).execute(args);
-        if (code != 0) {
-            System.exit(code);
-        }
+        ExampleSupport.main(new Serve(), args);
     }
 }

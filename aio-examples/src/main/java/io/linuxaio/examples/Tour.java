@@ -37,7 +37,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import static java.nio.file.StandardOpenOption.CREATE_NEW;
 import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
 
@@ -80,10 +79,7 @@ public final class Tour implements Callable<Integer> {
     CommandSpec spec;
 
     public static void main(String[] args) {
-        int code = new CommandLine(new Tour()).execute(args);
-        if (code != 0) {
-            System.exit(code);
-        }
+        ExampleSupport.main(new Tour(), args);
     }
 
     @Override
@@ -93,13 +89,13 @@ public final class Tour implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--size-mib, --seconds and --iodepth must be positive");
         }
         long size = sizeMib << 20;
-        Path file = Files.createTempFile(dir, "linux-aio-tour-", ".bin");
-        Files.delete(file);
+        // the scratch file is this run's own: created here, deleted at the end
+        Path file = Files.createTempFile(dir != null ? ExampleSupport.directory(dir) : null, "linux-aio-tour-", ".bin");
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try (AioContext ctx = EpollAio.bind(group.next(), AioContext.builder().name("tour").queueDepth(Math.max(64, iodepth)))) {
             out.printf("linux-aio tour: %d MiB scratch file %s, O_DIRECT, iodepth %d, futures completed on a Netty epoll loop%n",
                     sizeMib, file, iodepth);
-            try (AioFile f = ctx.open(file, READ, WRITE, CREATE_NEW, AioOpenOption.DIRECT)) {
+            try (AioFile f = ctx.open(file, READ, WRITE, AioOpenOption.DIRECT)) {
                 out.printf("direct I/O alignment: %s%n", f.alignment());
                 long t0 = System.nanoTime();
                 writeAll(f, size, noProgress);

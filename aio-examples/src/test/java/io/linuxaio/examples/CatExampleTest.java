@@ -2,7 +2,6 @@ package io.linuxaio.examples;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
@@ -32,7 +31,7 @@ class CatExampleTest {
         cat.stdout = bytes;
         StringWriter err = new StringWriter();
         StringWriter out = new StringWriter();
-        int code = new CommandLine(cat).setOut(new PrintWriter(out)).setErr(new PrintWriter(err, true)).execute(args);
+        int code = ExampleSupport.commandLine(cat).setOut(new PrintWriter(out)).setErr(new PrintWriter(err, true)).execute(args);
         return new Run(code, bytes.toByteArray(), err.toString() + out);
     }
 

@@ -2,7 +2,6 @@ package io.linuxaio.examples;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -28,7 +27,7 @@ class CopyExampleTest {
     private static Run copy(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int code = new CommandLine(new Copy()).setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true)).execute(args);
+        int code = ExampleSupport.commandLine(new Copy()).setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true)).execute(args);
         return new Run(code, out.toString(), err.toString());
     }
 
@@ -70,7 +69,7 @@ class CopyExampleTest {
         byte[] old = new byte[8 << 20];
         new Random(7).nextBytes(old);
         Files.write(dst, old);
-        Run run = copy("--no-progress", "--direct", "--verify", src.toString(), dst.toString());
+        Run run = copy("--no-progress", "--direct", "--verify", "--replace", src.toString(), dst.toString());
         assertEquals(0, run.code(), run.out() + run.err());
         assertEquals(SIZE, Files.size(dst));
         assertEquals(-1, Files.mismatch(src, dst));
@@ -80,7 +79,7 @@ class CopyExampleTest {
     void copiesAnEmptyFile() throws Exception {
         Path src = Files.createFile(dir.resolve("empty"));
         Path dst = Files.write(dir.resolve("dst.bin"), new byte[1000]);
-        Run run = copy("--no-progress", "--direct", "--verify", src.toString(), dst.toString());
+        Run run = copy("--no-progress", "--direct", "--verify", "--replace", src.toString(), dst.toString());
         assertEquals(0, run.code(), run.out() + run.err());
         assertEquals(0, Files.size(dst));
     }

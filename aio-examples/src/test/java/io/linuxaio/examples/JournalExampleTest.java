@@ -71,6 +71,44 @@ class JournalExampleTest {
         assertTrue(err.toString().contains("--max-batch-kib"), err.toString());
     }
 
+    @Test
+    void aDirectoryGivenAsTheFileIsRefusedAndKept() throws IOException {
+        Path sub = Files.createDirectory(dir.resolve("empty-dir"));
+        ExampleErrorsTest.Run run = ExampleErrorsTest.run(new Journal(), "--no-progress", "--records", "10",
+                "--file", sub.toString());
+        ExampleErrorsTest.assertOneLine(run, 1, sub + ": is a directory");
+        assertTrue(Files.isDirectory(sub), "the directory is still there");
+        run = ExampleErrorsTest.run(new Journal(), "--no-progress", "--records", "10", "--replace", "--file", sub.toString());
+        ExampleErrorsTest.assertOneLine(run, 1, sub + ": is a directory");
+        assertTrue(Files.isDirectory(sub), "--replace does not replace a directory");
+    }
+
+    @Test
+    void anExistingFileIsRefusedUnlessToldToReplaceItAndAReplacedFileIsKept() throws IOException {
+        Path existing = Files.writeString(dir.resolve("precious.log"), "precious");
+        ExampleErrorsTest.Run run = ExampleErrorsTest.run(new Journal(), "--no-progress", "--records", "10",
+                "--file", existing.toString());
+        ExampleErrorsTest.assertOneLine(run, 1, existing + ": already exists", "--replace");
+        assertEquals("precious", Files.readString(existing), "untouched");
+
+        run = ExampleErrorsTest.run(new Journal(), "--no-progress", "--records", "12", "--replace",
+                "--producers", String.valueOf(PRODUCERS), "--record-size", String.valueOf(RECORD_SIZE),
+                "--file", existing.toString());
+        assertEquals(0, run.code(), run.out() + run.err());
+        assertTrue(Files.exists(existing), "a file that was there before is not deleted, even without --keep");
+        assertTrue(run.out().contains("kept " + existing + " (it was there before)"), run.out());
+        assertEquals(12, parse(existing).records(), "the replaced file holds the new journal");
+    }
+
+    @Test
+    void aFileTheJournalCreatedIsDeletedUnlessKept() throws IOException {
+        Path created = dir.resolve("new.log");
+        ExampleErrorsTest.Run run = ExampleErrorsTest.run(new Journal(), "--no-progress", "--records", "10",
+                "--file", created.toString());
+        assertEquals(0, run.code(), run.out() + run.err());
+        assertFalse(Files.exists(created), "the journal's own file goes at the end");
+    }
+
     private void check(boolean direct) throws IOException {
         Path file = dir.resolve(direct ? "direct.journal" : "buffered.journal");
         List<String> args = new ArrayList<>(List.of("--producers", String.valueOf(PRODUCERS),

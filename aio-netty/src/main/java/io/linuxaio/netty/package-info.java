@@ -17,8 +17,10 @@
  * batch, which reaches the kernel in one {@code io_submit} when the loop's task ends, and from other threads
  * they are handed to the loop. Callbacks on the futures run on the loop: they must not block.
  *
- * <p>Running: Netty's native epoll library ({@code netty-transport-native-epoll} with the classifier of the
- * machine, {@code linux-x86_64} or {@code linux-aarch_64}) must be on the class path or resolved on the module
- * path, and native access enabled for {@code io.linuxaio.core} and {@code io.netty.common}.
+ * <p>Running: this module depends on Netty's native epoll library for x86_64, aarch64 and riscv64
+ * ({@code netty-transport-native-epoll}, classifiers {@code linux-x86_64}, {@code linux-aarch_64},
+ * {@code linux-riscv64}). On the class path the machine's one is found; on the module path the application
+ * resolves it ({@code --add-modules io.netty.transport.epoll.linux.x86_64}, say). Native access must be
+ * enabled for {@code io.linuxaio.core} and {@code io.netty.common} (on the class path: {@code ALL-UNNAMED}).
  */
 package io.linuxaio.netty;
