@@ -19,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -33,8 +34,11 @@ import java.util.concurrent.TimeoutException;
  * {@code io_submit} when the owner's current task ends. Requests made on any other thread are handed to
  * the owner. Every future of the context completes on the owner thread: the library's completion thread
  * for a context from {@link #open()}, or a Netty event loop with {@code aio-netty} (drivers make their
- * contexts through {@link AioDriver}). Callbacks attached to those futures run there too, so they must
- * not block.
+ * contexts through {@link AioDriver}). Dependents attached to a future before it completes run there
+ * too, so they must not block; as with any {@code CompletableFuture}, one attached after completion runs
+ * on the attaching thread, and a thread that returns from {@code get()}/{@code join()} on the future or
+ * attaches to it as it completes may run pending ones (use the {@code ...Async} forms with
+ * {@link #ownerExecutor()} to be sure of the owner).
  *
  * <h2>Never blocking the owner</h2>
  * Buffered reads, and writes that may block inside {@code io_submit} (buffered writes; {@code O_DIRECT}
@@ -117,6 +121,7 @@ public final class AioContext implements AutoCloseable {
         private boolean userSpaceReaping = true;
         private boolean nonBlockingSubmit = true;
         private String name = "linux-aio";
+        private ThreadFactory threadFactory;
         private int maxSubmitBatch = Integer.getInteger("io.linuxaio.maxSubmitBatch", DEFAULT_MAX_SUBMIT_BATCH);
 
         private static final int MAX_QUEUE_DEPTH = 1 << 20;
@@ -183,6 +188,17 @@ public final class AioContext implements AutoCloseable {
         }
 
         /**
+         * What makes the completion thread that {@link #build()} starts (default: a daemon thread named after
+         * the context). The thread runs every callback of the context; whether it is a daemon, and its name,
+         * are the factory's choice. Drivers ({@link AioDriver#create}) own their contexts on threads of their
+         * own and ignore it.
+         */
+        public Builder threadFactory(ThreadFactory threadFactory) {
+            this.threadFactory = Objects.requireNonNull(threadFactory, "threadFactory");
+            return this;
+        }
+
+        /**
          * A context driven by a completion thread of its own, started here. (Drivers that own contexts on
          * threads of their own use {@link AioDriver#create}.)
          *
@@ -193,7 +209,8 @@ public final class AioContext implements AutoCloseable {
         }
 
         private EngineSettings settings() {
-            return new EngineSettings(name, queueDepth, maxQueued, userSpaceReaping, nonBlockingSubmit, maxSubmitBatch);
+            return new EngineSettings(name, queueDepth, maxQueued, userSpaceReaping, nonBlockingSubmit, maxSubmitBatch,
+                    threadFactory);
         }
     }
 

@@ -62,7 +62,6 @@ public final class AioFile implements AutoCloseable {
         return new AioFile(context, FileOpener.open(path, options));
     }
 
-    
     // ================================================================== reads and writes
 
     /**
@@ -332,7 +331,7 @@ public final class AioFile implements AutoCloseable {
                 }
             }
             if (r < 0) {
-                throw new AioIOException(op, handle.path() + " (fd " + handle.fd() + ")", position, length, -r, null);
+                throw new AioIOException(op, handle.describe(), position, length, -r, null);
             }
             return null;
         });
@@ -412,6 +411,11 @@ public final class AioFile implements AutoCloseable {
     @Override
     public void close() {
         handle.close();
+    }
+
+    /** The descriptor as the engine sees it, for the channel. */
+    FileHandle handle() {
+        return handle;
     }
 
     @Override

@@ -71,9 +71,15 @@ public final class Engine {
             this.owner = owner;
             this.completionThread = null;
         } else {
-            this.completionThread = new CompletionThread(this, kernel, name);
+            try {
+                this.completionThread = new CompletionThread(this, kernel, name, settings.threadFactory());
+                completionThread.start();
+            } catch (RuntimeException | Error e) { // a thread factory's failure: nothing else holds the kernel context
+                kernel.destroy();
+                kernel.release();
+                throw e;
+            }
             this.owner = completionThread;
-            completionThread.start();
         }
     }
 
