@@ -1,6 +1,7 @@
 package io.linuxaio;
 
-import io.linuxaio.engine.BlockingPool;
+import io.linuxaio.abi.Errno;
+import io.linuxaio.abi.LibC;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -8,10 +9,10 @@ import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.AsynchronousFileChannel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.CompletionHandler;
-import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.NonWritableChannelException;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -22,8 +23,9 @@ import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntUnaryOperator;
 
 /**
@@ -36,99 +38,117 @@ import java.util.function.IntUnaryOperator;
  * {@code IllegalArgumentException} for a negative position or a read-only buffer;
  * {@link NonReadableChannelException} / {@link NonWritableChannelException}; a request on a closed
  * channel fails with {@link ClosedChannelException}; a request still in flight when the channel is closed
- * fails with {@link AsynchronousCloseException}. The {@link AioOpenOption#DIRECT} option opens the file
- * with {@code O_DIRECT}.
+ * fails with {@link AsynchronousCloseException}; a request whose bytes would pass the largest file offset
+ * fails with an {@link IOException} (EINVAL), as the kernel answers the JDK's channel. The
+ * {@link AioOpenOption#DIRECT} option opens the file with {@code O_DIRECT}.
  *
- * <p>Threads: completion handlers and the returned futures' completions run on the owner thread of the
- * channel's {@link AioContext} (the library's completion thread, or a Netty loop for a loop-bound
- * context): handlers must not block. Every method may be called from any thread.
+ * <p>Threads: completion handlers run on the owner thread of the channel's {@link AioContext} (the
+ * library's completion thread, or a Netty loop for a loop-bound context), or on the executor given to
+ * {@link #open(Path, Set, ExecutorService, FileAttribute[])}; never on the thread that made the request. A
+ * handler that throws is reported to its thread's uncaught exception handler. On the owner thread,
+ * handlers must not block for long. The futures of reads and writes complete on the owner thread (waiting
+ * for one there throws {@code IllegalStateException}); those of locks on the library's pool of blocking
+ * calls. Every method may be called from any thread.
  *
  * <p>{@link #force} waits for an {@code IOCB_CMD_FSYNC}/{@code FDSYNC} (the flush itself runs in the
- * kernel; a virtual thread calling it parks); {@link #forceAsync} does not wait. {@link #lock} and
- * {@link #tryLock} have no asynchronous form in the kernel: they are POSIX record locks taken through a
- * second descriptor of the same file, on the library's blocking pool. As with every POSIX lock, closing
- * any descriptor of the file in this process releases the process's locks on it.
+ * kernel; a virtual thread calling it parks), {@link #truncate} for an {@code ftruncate} on the blocking
+ * pool; on the owner thread (inside a handler) both make the system call there, since waiting for the
+ * owner would never end. {@link #forceAsync} does not wait. {@link #lock} and {@link #tryLock} have no
+ * asynchronous form in the kernel: they are POSIX record locks taken through a second descriptor of the
+ * same file, and they share the JVM's lock table with {@code FileChannel}. As
+ * with every POSIX lock, closing any descriptor of the file in this process releases the process's locks on it.
  */
 public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
 
-    /**
-     * The context of the channels opened without one: made for the first of them, closed with the last,
-     * so that no kernel context outlives the channels.
-     */
-    private static final class DefaultContext {
-        private static AioContext context;
-        private static int users;
-
-        static synchronized AioContext acquire() throws IOException {
-            if (context == null) {
-                context = AioContext.builder().name("linux-aio-channels").build();
-            }
-            users++;
-            return context;
-        }
-
-        static synchronized void release(AioContext c) {
-            if (c == context && --users == 0) {
-                context = null;
-                c.close();
-            }
-        }
-    }
-
     private final AioFile file;
-    private final AioContext sharedContext;
+    private final AioContext context;
+    /** Whether the context is the shared default one, which this channel holds until it closes. */
+    private final boolean defaultContext;
     private final boolean readable;
     private final boolean writable;
-    private volatile boolean closed;
-    private volatile FileChannel lockChannel;
+    private final ChannelHandlers handlers;
+    private final ChannelLocks locks;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
-    private AioAsynchronousFileChannel(AioFile file, AioContext sharedContext, boolean readable, boolean writable) {
-        this.file = file;
-        this.sharedContext = sharedContext;
-        this.readable = readable;
-        this.writable = writable;
+    private AioAsynchronousFileChannel(Path path, Set<? extends OpenOption> options, AioContext context,
+                                       boolean defaultContext, ExecutorService executor) throws IOException {
+        this.writable = options.contains(StandardOpenOption.WRITE);
+        this.readable = options.contains(StandardOpenOption.READ) || !writable;
+        this.file = context.open(path, options.toArray(new OpenOption[0]));
+        this.context = context;
+        this.defaultContext = defaultContext;
+        this.handlers = new ChannelHandlers(context, executor);
+        this.locks = new ChannelLocks(this, file, readable, writable);
     }
 
     /**
      * Opens {@code path} as {@link AsynchronousFileChannel#open(Path, OpenOption...)} does, on a default
-     * context shared by the channels opened this way (its completion thread runs the handlers; it is
-     * closed with the last of them).
+     * context shared by the channels opened without one: its completion thread runs the handlers.
      */
     public static AioAsynchronousFileChannel open(Path path, OpenOption... options) throws IOException {
         Set<OpenOption> set = new HashSet<>();
         for (OpenOption o : options) {
             set.add(Objects.requireNonNull(o, "an open option is null"));
         }
-        AioContext shared = DefaultContext.acquire();
+        return open(path, set, (ExecutorService) null);
+    }
+
+    /**
+     * Opens {@code path} as {@link AsynchronousFileChannel#open(Path, Set, ExecutorService, FileAttribute[])}
+     * does: requests go through the default context (see {@link #open(Path, OpenOption...)}), handlers run on
+     * {@code executor} (on the context's completion thread when it is null). The channel does not shut the
+     * executor down. File attributes are not supported (an {@code UnsupportedOperationException} if any is
+     * given).
+     *
+     * <p>The default context is made for the first such channel and kept for 30 s after the last one closes
+     * (tearing a context down costs 30-40 ms in the kernel), then closed; {@link #releaseDefaultContext()}
+     * closes it at once. The system
+     * property {@code java.nio.channels.DefaultThreadPool.threadFactory}, the JDK's for its default group,
+     * names the {@code ThreadFactory} of its completion thread.
+     */
+    public static AioAsynchronousFileChannel open(Path path, Set<? extends OpenOption> options, ExecutorService executor,
+                                                  FileAttribute<?>... attrs) throws IOException {
+        checkOpen(path, options, attrs);
+        AioContext shared = DefaultChannelContext.acquire();
         try {
-            AioAsynchronousFileChannel ch = open(path, set, shared);
-            return new AioAsynchronousFileChannel(ch.file, shared, ch.readable, ch.writable);
+            return new AioAsynchronousFileChannel(path, options, shared, true, executor);
         } catch (IOException | RuntimeException e) {
-            DefaultContext.release(shared);
+            DefaultChannelContext.release(shared);
             throw e;
         }
     }
 
     /**
-     * Opens {@code path} as {@link AsynchronousFileChannel#open(Path, Set, java.util.concurrent.ExecutorService,
-     * FileAttribute[])} does, with requests through {@code context} (whose owner runs the handlers).
+     * Opens {@code path} as {@link AsynchronousFileChannel#open(Path, Set, ExecutorService, FileAttribute[])}
+     * does, with requests through {@code context}, whose owner thread runs the handlers.
      * File attributes are not supported (an {@code UnsupportedOperationException} if any is given).
      */
     public static AioAsynchronousFileChannel open(Path path, Set<? extends OpenOption> options, AioContext context,
                                                   FileAttribute<?>... attrs) throws IOException {
+        Objects.requireNonNull(context, "context");
+        checkOpen(path, options, attrs);
+        return new AioAsynchronousFileChannel(path, options, context, false, null);
+    }
+
+    private static void checkOpen(Path path, Set<? extends OpenOption> options, FileAttribute<?>[] attrs) {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(options, "options");
-        Objects.requireNonNull(context, "context");
         if (attrs.length > 0) {
             throw new UnsupportedOperationException("file attributes are not supported: " + attrs[0].name());
         }
         if (options.contains(StandardOpenOption.APPEND)) {
             throw new UnsupportedOperationException("APPEND not allowed"); // as the JDK's channel
         }
-        boolean write = options.contains(StandardOpenOption.WRITE);
-        boolean read = options.contains(StandardOpenOption.READ) || !write;
-        AioFile file = context.open(path, options.toArray(new OpenOption[0]));
-        return new AioAsynchronousFileChannel(file, null, read, write);
+    }
+
+    /**
+     * Closes the default context of {@link #open(Path, OpenOption...)} now if no channel uses it (it closes
+     * by itself after a while without channels): for a program that wants its kernel context and thread back
+     * at once (a leak check of {@code /proc/sys/fs/aio-nr}, say). Waits for the teardown (some tens of
+     * milliseconds). Any thread but that context's owner. Returns whether it closed one.
+     */
+    public static boolean releaseDefaultContext() {
+        return DefaultChannelContext.closeIfUnused();
     }
 
     /** The file under this channel. */
@@ -139,7 +159,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
     @Override
     public long size() throws IOException {
         ensureOpen();
-        return file.size();
+        return file.size(); // statx, on the calling thread
     }
 
     @Override
@@ -152,7 +172,11 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
             throw new NonWritableChannelException();
         }
         if (size < file.size()) {
-            join(file.truncate(size));
+            if (context.inOwnerThread()) {
+                callNow("ftruncate", size, fd -> LibC.ftruncate(fd, size));
+            } else {
+                join(file.truncate(size));
+            }
         }
         return this;
     }
@@ -160,7 +184,11 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
     @Override
     public void force(boolean metaData) throws IOException {
         ensureOpen();
-        join(forceAsync(metaData));
+        if (context.inOwnerThread()) {
+            callNow(metaData ? "fsync" : "fdatasync", -1, fd -> metaData ? LibC.fsync(fd) : LibC.fdatasync(fd));
+        } else {
+            join(forceAsync(metaData));
+        }
     }
 
     /** {@link #force} without waiting: {@code fsync} ({@code metaData}) or {@code fdatasync} through AIO. */
@@ -168,24 +196,34 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
         return metaData ? file.fsync() : file.fdatasync();
     }
 
+    /** A system call (returning -errno) on the calling thread: the owner's, which cannot wait for itself. */
+    private void callNow(String op, long position, IntUnaryOperator call) throws IOException {
+        file.handle().withDescriptor(fd -> {
+            int r = call.applyAsInt(fd);
+            if (r < 0) {
+                throw new AioIOException(op, file.handle().describe(), position, -1, -r, null);
+            }
+            return null;
+        });
+    }
+
+    /**
+     * {@inheritDoc} The handler runs on the owner thread (or the executor).
+     *
+     * @throws OverlappingFileLockException at the call, when this JVM holds or waits for an overlapping lock
+     */
     @Override
     public <A> void lock(long position, long size, boolean shared, A attachment,
                          CompletionHandler<FileLock, ? super A> handler) {
         Objects.requireNonNull(handler, "handler");
-        callHandler(lockAsync(position, size, shared), attachment, handler);
+        handlers.whenDone(lockAsync(position, size, shared), attachment, handler);
     }
 
-    /** Calls {@code handler} when {@code future} completes, as the JDK's channels do. */
-    private static <V, A> void callHandler(CompletableFuture<V> future, A attachment, CompletionHandler<V, ? super A> handler) {
-        future.whenComplete((v, t) -> {
-            if (t != null) {
-                handler.failed(unwrap(t), attachment);
-            } else {
-                handler.completed(v, attachment);
-            }
-        });
-    }
-
+    /**
+     * {@inheritDoc} The future completes on the library's pool of blocking calls.
+     *
+     * @throws OverlappingFileLockException at the call, when this JVM holds or waits for an overlapping lock
+     */
     @Override
     public Future<FileLock> lock(long position, long size, boolean shared) {
         return lockAsync(position, size, shared);
@@ -193,28 +231,17 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
 
     private CompletableFuture<FileLock> lockAsync(long position, long size, boolean shared) {
         checkLockArgs(position, size, shared);
-        CompletableFuture<FileLock> f = new CompletableFuture<>();
-        if (closed) {
-            f.completeExceptionally(new ClosedChannelException());
-            return f;
+        if (closed.get()) {
+            return CompletableFuture.failedFuture(new ClosedChannelException());
         }
-        BlockingPool.calls().execute(() -> {
-            try {
-                FileLock inner = lockChannel().lock(position, size, shared);
-                f.complete(new Lock(inner));
-            } catch (Throwable t) {
-                f.completeExceptionally(closed ? new AsynchronousCloseException() : t);
-            }
-        });
-        return f;
+        return locks.lock(position, size, shared);
     }
 
     @Override
     public FileLock tryLock(long position, long size, boolean shared) throws IOException {
         checkLockArgs(position, size, shared);
         ensureOpen();
-        FileLock inner = lockChannel().tryLock(position, size, shared);
-        return inner == null ? null : new Lock(inner);
+        return locks.tryLock(position, size, shared);
     }
 
     private void checkLockArgs(long position, long size, boolean shared) {
@@ -229,54 +256,10 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
         }
     }
 
-    private FileChannel lockChannel() throws IOException {
-        FileChannel ch = lockChannel;
-        if (ch == null) {
-            synchronized (this) {
-                ch = lockChannel;
-                if (ch == null) {
-                    Set<OpenOption> o = new HashSet<>();
-                    if (readable) {
-                        o.add(StandardOpenOption.READ);
-                    }
-                    if (writable) {
-                        o.add(StandardOpenOption.WRITE);
-                    }
-                    ch = FileChannel.open(file.path(), o);
-                    lockChannel = ch;
-                }
-            }
-        }
-        return ch;
-    }
-
-    /** A lock taken through the second descriptor, reported as this channel's. */
-    private final class Lock extends FileLock {
-        private final FileLock inner;
-
-        Lock(FileLock inner) {
-            super(AioAsynchronousFileChannel.this, inner.position(), inner.size(), inner.isShared());
-            this.inner = inner;
-        }
-
-        @Override
-        public boolean isValid() {
-            return inner.isValid() && !closed;
-        }
-
-        @Override
-        public void release() throws IOException {
-            if (closed && !inner.isValid()) {
-                throw new ClosedChannelException();
-            }
-            inner.release();
-        }
-    }
-
     @Override
     public <A> void read(ByteBuffer dst, long position, A attachment, CompletionHandler<Integer, ? super A> handler) {
         Objects.requireNonNull(handler, "handler");
-        callHandler(read(dst, position), attachment, handler);
+        handlers.whenDone(read(dst, position), attachment, handler);
     }
 
     @Override
@@ -291,17 +274,18 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
         if (!readable) {
             throw new NonReadableChannelException();
         }
-        if (closed) {
-            return CompletableFuture.failedFuture(new ClosedChannelException());
+        int wanted = dst.remaining();
+        CompletableFuture<Integer> refused = refusal("pread", position, wanted);
+        if (refused != null) {
+            return refused;
         }
-        boolean wanted = dst.hasRemaining();
-        return adapt(file.readAsync(position, dst), n -> n == 0 && wanted ? -1 : n);
+        return adapt(file.readAsync(position, dst), n -> n == 0 && wanted > 0 ? -1 : n);
     }
 
     @Override
     public <A> void write(ByteBuffer src, long position, A attachment, CompletionHandler<Integer, ? super A> handler) {
         Objects.requireNonNull(handler, "handler");
-        callHandler(write(src, position), attachment, handler);
+        handlers.whenDone(write(src, position), attachment, handler);
     }
 
     @Override
@@ -313,20 +297,37 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
         if (!writable) {
             throw new NonWritableChannelException();
         }
-        if (closed) {
-            return CompletableFuture.failedFuture(new ClosedChannelException());
+        CompletableFuture<Integer> refused = refusal("pwrite", position, src.remaining());
+        if (refused != null) {
+            return refused;
         }
         return adapt(file.writeAsync(position, src), n -> n);
     }
 
+    /**
+     * The failed future of a request the channel refuses without the kernel, or null: a closed channel; bytes
+     * past the largest file offset, which the kernel answers with EINVAL (the library refuses them at the
+     * call with IllegalArgumentException, the JDK's channel fails the future).
+     */
+    private CompletableFuture<Integer> refusal(String op, long position, int length) {
+        if (closed.get()) {
+            return CompletableFuture.failedFuture(new ClosedChannelException());
+        }
+        if (length > Long.MAX_VALUE - position) {
+            return CompletableFuture.failedFuture(new AioIOException(op, file.handle().describe(), position, length,
+                    Errno.EINVAL, "the request ends past the largest file offset"));
+        }
+        return null;
+    }
+
     /** Maps the result, and reports a request cut short by close() as the JDK does. */
     private CompletableFuture<Integer> adapt(CompletableFuture<Integer> request, IntUnaryOperator map) {
-        CompletableFuture<Integer> out = new CompletableFuture<>();
+        CompletableFuture<Integer> out = new OwnerCompletedFuture<>(context);
         request.whenComplete((n, t) -> {
-            if (closed) {
+            if (closed.get()) {
                 out.completeExceptionally(new AsynchronousCloseException());
             } else if (t != null) {
-                out.completeExceptionally(unwrap(t));
+                out.completeExceptionally(ChannelHandlers.unwrap(t));
             } else {
                 out.complete(map.applyAsInt(n));
             }
@@ -336,48 +337,40 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
 
     @Override
     public boolean isOpen() {
-        return !closed;
+        return !closed.get();
     }
 
     /**
      * Closes the channel: new requests fail with {@link ClosedChannelException}, requests in flight with
-     * {@link AsynchronousCloseException} when they complete; the descriptor is closed once they have.
+     * {@link AsynchronousCloseException} when they complete (the descriptor is closed once they have); locks
+     * are released, and waiting ones fail with {@link AsynchronousCloseException}.
      */
     @Override
     public void close() throws IOException {
-        if (closed) {
+        if (!closed.compareAndSet(false, true)) {
             return;
         }
-        closed = true;
-        file.close();
-        FileChannel ch = lockChannel;
-        if (ch != null) {
-            ch.close();
-        }
-        if (sharedContext != null) {
-            // the shared context closes once this file's requests are done, if no other channel uses it
-            file.closeFuture().whenComplete((v, t) -> DefaultContext.release(sharedContext));
+        try {
+            locks.close(); // before the file: the second descriptor is opened through the file's
+        } finally {
+            file.close();
+            if (defaultContext) {
+                DefaultChannelContext.release(context); // its close is graceful: requests in flight finish
+            }
         }
     }
 
     private void ensureOpen() throws ClosedChannelException {
-        if (closed) {
+        if (closed.get()) {
             throw new ClosedChannelException();
         }
-    }
-
-    private static Throwable unwrap(Throwable t) {
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t;
     }
 
     private static <T> T join(CompletableFuture<T> f) throws IOException {
         try {
             return f.join();
         } catch (CompletionException | CancellationException e) {
-            Throwable t = unwrap(e);
+            Throwable t = ChannelHandlers.unwrap(e);
             if (t instanceof IOException io) {
                 throw io;
             }

@@ -19,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -33,9 +34,13 @@ import java.util.concurrent.TimeoutException;
  * {@code io_submit} when the owner's current task ends. Requests made on any other thread are handed to
  * the owner. Every future of the context completes on the owner thread: the library's completion thread
  * for a context from {@link #open()}, or a Netty event loop with {@code aio-netty} (drivers make their
- * contexts through {@link AioDriver}). Callbacks attached to those futures run there too, so they must
- * not block. The exception, when turned on ({@link Builder#inlineCachedReads}): a buffered read whose bytes
- * are all in the page cache is done on the calling thread and its future is complete when the call returns.
+ * contexts through {@link AioDriver}). Dependents attached to a future before it completes run there
+ * too, so they must not block; as with any {@code CompletableFuture}, one attached after completion runs
+ * on the attaching thread, and a thread that returns from {@code get()}/{@code join()} on the future or
+ * attaches to it as it completes may run pending ones (use the {@code ...Async} forms with
+ * {@link #ownerExecutor()} to be sure of the owner).
+ * The exception, when turned on ({@link Builder#inlineCachedReads}): a buffered read whose bytes are all
+ * in the page cache is done on the calling thread and its future is complete when the call returns.
  *
  * <h2>Never blocking the owner</h2>
  * Buffered reads, and writes that may block inside {@code io_submit} (buffered writes; {@code O_DIRECT}
@@ -119,6 +124,7 @@ public final class AioContext implements AutoCloseable {
         private boolean userSpaceReaping = true;
         private boolean nonBlockingSubmit = true;
         private String name;
+        private ThreadFactory threadFactory;
         private int maxSubmitBatch = Integer.getInteger("io.linuxaio.maxSubmitBatch", DEFAULT_MAX_SUBMIT_BATCH);
         private boolean inlineCachedReads;
 
@@ -241,6 +247,17 @@ public final class AioContext implements AutoCloseable {
         }
 
         /**
+         * What makes the completion thread that {@link #build()} starts (default: a daemon thread named after
+         * the context). The thread runs every callback of the context; whether it is a daemon, and its name,
+         * are the factory's choice. Drivers ({@link AioDriver#create}) own their contexts on threads of their
+         * own and ignore it.
+         */
+        public Builder threadFactory(ThreadFactory threadFactory) {
+            this.threadFactory = Objects.requireNonNull(threadFactory, "threadFactory");
+            return this;
+        }
+
+        /**
          * A context driven by a completion thread of its own, started here. (Drivers that own contexts on
          * threads of their own use {@link AioDriver#create}.)
          *
@@ -252,8 +269,8 @@ public final class AioContext implements AutoCloseable {
         }
 
         private EngineSettings settings() {
-            return new EngineSettings(name != null ? name : "linux-aio", queueDepth, maxQueued, userSpaceReaping, nonBlockingSubmit, maxSubmitBatch,
-                    inlineCachedReads);
+            return new EngineSettings(name != null ? name : "linux-aio", queueDepth, maxQueued, userSpaceReaping,
+                    nonBlockingSubmit, maxSubmitBatch, inlineCachedReads, threadFactory);
         }
     }
 

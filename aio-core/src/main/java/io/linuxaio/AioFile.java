@@ -69,7 +69,6 @@ public final class AioFile implements AutoCloseable {
         return new AioFile(context, FileOpener.open(path, options));
     }
 
-    
     // ================================================================== reads and writes
 
     /**
@@ -564,6 +563,11 @@ public final class AioFile implements AutoCloseable {
     @Override
     public void close() {
         handle.close();
+    }
+
+    /** The descriptor as the engine sees it, for the channel. */
+    FileHandle handle() {
+        return handle;
     }
 
     @Override

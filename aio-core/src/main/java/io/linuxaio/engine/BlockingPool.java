@@ -1,6 +1,7 @@
 package io.linuxaio.engine;
 
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -60,8 +61,11 @@ public final class BlockingPool {
         return IO_THREADS;
     }
 
-    /** The pool of blocking calls (opens, truncates, locks, supplyBlocking). */
-    public static Executor calls() {
+    /**
+     * The pool of blocking calls (opens, truncates, locks, supplyBlocking). An {@code ExecutorService} because
+     * the channel's locks hand it to a JDK channel; nobody shuts it down.
+     */
+    public static ExecutorService calls() {
         return Calls.POOL;
     }
 

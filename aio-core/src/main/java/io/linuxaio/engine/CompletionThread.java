@@ -9,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -40,11 +41,22 @@ final class CompletionThread implements AioOwner, Runnable {
         return one;
     });
 
-    CompletionThread(Engine engine, KernelContext kernel, String name) {
+    /**
+     * The thread comes from {@code factory} when there is one (its name and daemon status are the factory's
+     * choice), else it is a daemon thread named after the context.
+     */
+    CompletionThread(Engine engine, KernelContext kernel, String name, ThreadFactory factory) {
         this.engine = engine;
         this.kernel = kernel;
-        this.thread = new Thread(this, name + "-completion");
-        this.thread.setDaemon(true);
+        if (factory == null) {
+            this.thread = new Thread(this, name + "-completion");
+            this.thread.setDaemon(true);
+        } else {
+            this.thread = factory.newThread(this);
+            if (thread == null) {
+                throw new IllegalStateException(factory + " made no thread for the completion thread of " + name);
+            }
+        }
     }
 
     void start() {

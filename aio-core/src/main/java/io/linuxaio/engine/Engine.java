@@ -73,9 +73,15 @@ public final class Engine {
             this.owner = owner;
             this.completionThread = null;
         } else {
-            this.completionThread = new CompletionThread(this, kernel, name);
+            try {
+                this.completionThread = new CompletionThread(this, kernel, name, settings.threadFactory());
+                completionThread.start();
+            } catch (RuntimeException | Error e) { // a thread factory's failure: nothing else holds the kernel context
+                kernel.destroy();
+                kernel.release();
+                throw e;
+            }
             this.owner = completionThread;
-            completionThread.start();
         }
     }
 
@@ -153,7 +159,7 @@ public final class Engine {
             return;
         }
         if (lifecycle.isTerminatedOnOwner()) {
-            refuse(file, op, future, new AioAbandonedException(this + " was torn down before the request started"));
+            refuse(file, op, future, new AioAbandonedException(this + " was torn down (closed, or its owner shut down) before the request started"));
             return;
         }
         if (op == Op.POLL && lifecycle.isClosingOnOwner()) {

@@ -1,5 +1,7 @@
 package io.linuxaio.engine;
 
+import java.util.concurrent.ThreadFactory;
+
 /**
  * The settings of one context, as its builder validated them. Immutable; any thread.
  *
@@ -10,7 +12,9 @@ package io.linuxaio.engine;
  * @param nonBlockingSubmit whether requests that could block io_submit get RWF_NOWAIT and the pool
  * @param maxSubmitBatch the most iocbs per io_submit
  * @param inlineCachedReads whether buffered reads are tried on the calling thread first ({@link InlineReads})
+ * @param threadFactory what makes the completion thread, or null for a daemon thread named after the context
  */
 public record EngineSettings(String name, int queueDepth, int maxQueued, boolean userSpaceReaping,
-                             boolean nonBlockingSubmit, int maxSubmitBatch, boolean inlineCachedReads) {
+                             boolean nonBlockingSubmit, int maxSubmitBatch, boolean inlineCachedReads,
+                             ThreadFactory threadFactory) {
 }

@@ -186,13 +186,33 @@ public final class FileHandle {
         }
     }
 
+    /**
+     * Runs {@code call} with the descriptor on the calling thread, holding a reference meanwhile (the
+     * descriptor cannot be closed under it); refused with {@link #closed()} once the file is closed.
+     */
+    public <T> T withDescriptor(DescriptorCall<T> call) throws IOException {
+        if (!tryAcquire()) {
+            throw closed();
+        }
+        try {
+            return call.call(fd);
+        } finally {
+            release();
+        }
+    }
+
+    /** A call given the descriptor. */
+    public interface DescriptorCall<T> {
+        T call(int fd) throws IOException;
+    }
+
     /** The failure of a request on a closed file. */
     public AioClosedException closed() {
         return new AioClosedException(path + " is closed");
     }
 
-    /** How error messages name the file. */
-    String describe() {
+    /** How error messages name the file: its path and descriptor. */
+    public String describe() {
         return path + " (fd " + fd + ")";
     }
 
