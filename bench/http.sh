@@ -1,3 +1,3 @@
 #!/usr/bin/env bash
-# HTTP serving: this library's streaming vs Netty's ChunkedNioFile and sendfile, under wrk. See http_compare.py --help.
-exec python3 "$(dirname "$0")/http_compare.py" "$@"
+# HTTP serving: this library's streaming vs Netty's ChunkedNioFile and sendfile, under wrk. See http_bench.py --help.
+exec python3 "$(dirname "$0")/http_bench.py" "$@"

@@ -33,7 +33,7 @@ class ServeExampleTest {
             in.transferTo(all);
             String response = all.toString(StandardCharsets.UTF_8);
             assertTrue(response.startsWith("HTTP/1.1 200 OK"), response);
-            assertTrue(response.contains("content-type: text/plain; charset=UTF-8"), response);
+            assertTrue(response.contains("content-type: text/plain; charset=utf-8"), response);
             assertTrue(response.endsWith("hello from linux-aio"), response);
         }
     }

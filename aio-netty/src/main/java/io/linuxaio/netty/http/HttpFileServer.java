@@ -3,37 +3,87 @@ package io.linuxaio.netty.http;
 import io.linuxaio.netty.EpollAio;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.unix.Errors;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Binds an HTTP/1.1 server on Netty epoll loops: every connection gets Netty's {@link HttpServerCodec}, an
- * {@link HttpObjectAggregator} of {@value #MAX_REQUEST_LENGTH} bytes, then the request handlers, an
- * {@link AioHttpFileHandler} or others.
+ * Binds an HTTP/1.1 server on Netty epoll loops. A file server's connections get {@link HttpTimeouts},
+ * Netty's {@link HttpServerCodec} (with the limits of {@link Options}) and one shared
+ * {@link AioHttpFileHandler}; other servers' get the codec, an {@link HttpObjectAggregator} of
+ * {@value #MAX_REQUEST_LENGTH} bytes, then the handlers given. A client's half-close is allowed (its requests
+ * are still answered). When the process runs out of descriptors, accepting pauses (Netty retries every second),
+ * the shortage is logged once, and the connections already open go on being served.
  *
  * <pre>{@code
  * EventLoopGroup group = new MultiThreadIoEventLoopGroup(EpollIoHandler.newFactory());
  * EpollAio aio = EpollAio.create(group);
- * Channel server = HttpFileServer.bind(group, aio, Path.of("/var/www"), "0.0.0.0", 8080);
+ * Channel server = HttpFileServer.bind(group, aio, Path.of("/var/www"), "127.0.0.1", 8080);
  * }</pre>
  *
  * <p>Threading: call the {@code bind} methods from any thread but the group's loops (they wait for the
- * loops); the handlers of a connection are made and run on its loop. Closing the returned channel stops
+ * loops); the handlers of a connection are added and run on its loop. Closing the returned channel stops
  * the server; the group and the {@code EpollAio} stay the caller's to close.
  */
 public final class HttpFileServer {
 
-    /** The largest request body the aggregator accepts: 64 KiB (a larger one is answered 413). */
+    private static final Logger LOG = LoggerFactory.getLogger(HttpFileServer.class);
+
+    /**
+     * How many requests the codec of a file server's connection may have read and not yet answered. Netty's
+     * default is 128, and a client that pipelines more in one go had its connection closed. A connection stops
+     * reading once {@value HttpConnection#MAX_QUEUED} requests wait, so it holds no more than one read buffer
+     * of requests beyond those (about 3,600 of the smallest in 64 KiB); past this depth it is closed.
+     */
+    public static final int MAX_PIPELINE_DEPTH = 8192;
+
+    /** The largest request body the aggregator of {@link #bind(EventLoopGroup, String, int, Handlers)} accepts: 64 KiB (413 past it). */
     public static final int MAX_REQUEST_LENGTH = 64 * 1024;
+
+    /**
+     * The limits of a file server's connections.
+     *
+     * @param maxRequestLine the longest request line (414 past it)
+     * @param maxHeaderBlock the largest block of header fields (431 past it)
+     * @param headerTimeout, keepAliveTimeout, sendTimeout those of {@link HttpTimeouts} (zero: none)
+     */
+    public record Options(int maxRequestLine, int maxHeaderBlock, Duration headerTimeout, Duration keepAliveTimeout,
+                          Duration sendTimeout) {
+        /** 8 KiB of request line (RFC 9112 asks for 8000 at least), 32 KiB of header fields, nginx's timeouts. */
+        public static final Options DEFAULT = new Options(8192, 32 * 1024, HttpTimeouts.DEFAULT_HEADER,
+                HttpTimeouts.DEFAULT_KEEP_ALIVE, HttpTimeouts.DEFAULT_SEND);
+
+        public Options {
+            if (maxRequestLine <= 0 || maxHeaderBlock <= 0) {
+                throw new IllegalArgumentException("limits must be positive: " + maxRequestLine + ", " + maxHeaderBlock);
+            }
+            Objects.requireNonNull(headerTimeout, "headerTimeout");
+            Objects.requireNonNull(keepAliveTimeout, "keepAliveTimeout");
+            Objects.requireNonNull(sendTimeout, "sendTimeout");
+        }
+
+        /** These options with other timeouts. */
+        public Options withTimeouts(Duration header, Duration keepAlive, Duration send) {
+            return new Options(maxRequestLine, maxHeaderBlock, header, keepAlive, send);
+        }
+    }
 
     private HttpFileServer() {
     }
@@ -46,20 +96,42 @@ public final class HttpFileServer {
     }
 
     /**
-     * Serves the files under {@code root} with an {@link AioHttpFileHandler} reading through {@code aio}
-     * (which must be made over {@code group}) on {@code host:port} (port 0 picks a free one). Checks
-     * {@code root} first, then creates every loop's AIO context ({@link EpollAio#bindAll()}) so that no
-     * loop pays for it during its first request, then binds.
+     * Serves the files under {@code root} with an {@link AioHttpFileHandler} of the default settings, reading
+     * through {@code aio} (made over {@code group}), on {@code host:port} (port 0 picks a free one). Creates
+     * every loop's AIO context first ({@link EpollAio#bindAll()}) so that no loop pays for it during its
+     * first request.
      *
      * @return the bound server channel
      * @throws IOException when {@code root} is not a directory (nothing is bound then)
+     * @throws IllegalArgumentException when {@code aio} was made over another group
      */
     public static Channel bind(EventLoopGroup group, EpollAio aio, Path root, String host, int port)
             throws IOException, InterruptedException {
         Objects.requireNonNull(aio, "aio");
-        new AioHttpFileHandler(root, aio); // fails here rather than on every connection when root is not a directory
+        AioHttpFileHandler handler = AioHttpFileHandler.builder(root).aio(aio).build();
+        try {
+            aio.context((EventLoop) group.next());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the EpollAio was made over another group than " + group
+                    + ": pass EpollAio.create(group) of the group that runs the connections", e);
+        }
         aio.bindAll();
-        return bind(group, host, port, pipeline -> pipeline.addLast(new AioHttpFileHandler(root, aio)));
+        return bind(group, handler, host, port, Options.DEFAULT);
+    }
+
+    /** Serves with {@code handler} (one instance for every connection) under the given limits. */
+    public static Channel bind(EventLoopGroup group, AioHttpFileHandler handler, String host, int port, Options options)
+            throws InterruptedException {
+        Objects.requireNonNull(handler, "handler");
+        Objects.requireNonNull(options, "options");
+        return bootstrap(group, new ChannelInitializer<SocketChannel>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+                ch.pipeline().addLast(new HttpTimeouts(options.headerTimeout(), options.keepAliveTimeout(), options.sendTimeout()),
+                        new HttpServerCodec(new HttpDecoderConfig().setMaxInitialLineLength(options.maxRequestLine())
+                                .setMaxHeaderSize(options.maxHeaderBlock()), MAX_PIPELINE_DEPTH), handler);
+            }
+        }, host, port);
     }
 
     /**
@@ -70,16 +142,60 @@ public final class HttpFileServer {
      * @return the bound server channel
      */
     public static Channel bind(EventLoopGroup group, String host, int port, Handlers handlers) throws InterruptedException {
+        Objects.requireNonNull(handlers, "handlers");
+        return bootstrap(group, new ChannelInitializer<SocketChannel>() {
+            @Override
+            protected void initChannel(SocketChannel ch) throws Exception {
+                ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(MAX_REQUEST_LENGTH));
+                handlers.addTo(ch.pipeline());
+            }
+        }, host, port);
+    }
+
+    private static Channel bootstrap(EventLoopGroup group, ChannelInitializer<SocketChannel> init, String host, int port)
+            throws InterruptedException {
         Objects.requireNonNull(group, "group");
         Objects.requireNonNull(host, "host");
-        Objects.requireNonNull(handlers, "handlers");
         return new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
-                .childHandler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) throws Exception {
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(MAX_REQUEST_LENGTH));
-                        handlers.addTo(ch.pipeline());
+                .handler(new AcceptErrors())
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childHandler(init).bind(host, port).sync().channel();
+    }
+
+    /**
+     * On the server channel: logs a shortage of descriptors once (and its end), where Netty would log every
+     * failed accept. Netty's acceptor pauses accepting for a second on each failure; this sits before it to
+     * see new connections and behind it (added at activation) to take the failures it passes on.
+     */
+    private static final class AcceptErrors extends ChannelInboundHandlerAdapter {
+        private boolean short_;
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) throws Exception {
+            ctx.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                @Override
+                public void exceptionCaught(ChannelHandlerContext c, Throwable cause) {
+                    if (cause instanceof Errors.NativeIoException e && (e.expectedErr() == -24 || e.expectedErr() == -23)) {
+                        if (!short_) {
+                            short_ = true;
+                            LOG.error("{}: cannot accept connections ({}): retrying every second, open connections are"
+                                    + " still served", c.channel(), e.getMessage());
+                        }
+                        return;
                     }
-                }).bind(host, port).sync().channel();
+                    LOG.warn("{}: accept failed", c.channel(), cause);
+                }
+            });
+            super.channelActive(ctx);
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (short_) {
+                short_ = false;
+                LOG.info("{}: accepting connections again", ctx.channel());
+            }
+            ctx.fireChannelRead(msg);
+        }
     }
 }

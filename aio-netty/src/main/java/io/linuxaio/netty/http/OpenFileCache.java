@@ -41,10 +41,16 @@ final class OpenFileCache {
     /** A file in use by one response. */
     static final class Lease {
         final AioFile file;
+        /** The content coding of a precompressed sibling, or null. */
+        final String encoding;
+        /** Whether the response varies with {@code Accept-Encoding} (the file has precompressed siblings). */
+        final boolean vary;
         final Cached entry;
 
-        Lease(AioFile file, Cached entry) {
-            this.file = file;
+        Lease(FileResolver.Resolution r, Cached entry) {
+            this.file = r.file();
+            this.encoding = r.encoding();
+            this.vary = r.vary();
             this.entry = entry;
         }
 
@@ -59,13 +65,15 @@ final class OpenFileCache {
     }
 
     static final class Cached {
+        final FileResolver.Resolution resolution;
         final AioFile file;
         final long expires;
         int users;
         boolean evicted;
 
-        Cached(AioFile file, long expires) {
-            this.file = file;
+        Cached(FileResolver.Resolution resolution, long expires) {
+            this.resolution = resolution;
+            this.file = resolution.file();
             this.expires = expires;
         }
     }
@@ -118,18 +126,18 @@ final class OpenFileCache {
             return null;
         }
         e.users++;
-        return new Lease(e.file, e);
+        return new Lease(e.resolution, e);
     }
 
-    /** Caches {@code file} for {@code key} and returns a lease on it. */
-    Lease put(String key, AioFile file, long now) {
-        Cached e = new Cached(file, now + TTL_NANOS);
+    /** Caches the file of {@code r} for {@code key} and returns a lease on it. */
+    Lease put(String key, FileResolver.Resolution r, long now) {
+        Cached e = new Cached(r, now + TTL_NANOS);
         Cached old = entries.put(key, e);
         if (old != null) {
             evict(old);
         }
         e.users++;
-        return new Lease(file, e);
+        return new Lease(r, e);
     }
 
     private static void evict(Cached e) {

@@ -1,0 +1,239 @@
+package io.linuxaio.netty.http;
+
+import io.linuxaio.AioContext;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContentEncoder;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AttributeKey;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The state of one connection of an {@link AioHttpFileHandler}: requests are answered one at a time, in
+ * order; pipelined ones wait in a queue. When {@value #MAX_QUEUED} wait, or the channel is not writable
+ * (a client that does not read its responses), the connection stops reading until they are answered, so
+ * that neither requests nor responses pile up in memory. A client's half-close ends the connection once
+ * the requests already received are answered. Touched only on the channel's event loop.
+ */
+final class HttpConnection {
+
+    static final AttributeKey<HttpConnection> KEY = AttributeKey.valueOf(HttpConnection.class, "connection");
+    /** Pipelined requests held before the connection stops reading. */
+    static final int MAX_QUEUED = 16;
+    /** Requests answered in one call chain before the rest are handed to the loop (bounds the stack). */
+    private static final int MAX_DEPTH = 16;
+    /** How long a connection refused mid-request still reads (and drops) what the client sends. */
+    private static final long LINGER_MILLIS = 2000;
+
+    private final AioHttpFileHandler handler;
+    private final ChannelHandlerContext ctx;
+    private final ArrayDeque<HttpRequest> queued = new ArrayDeque<>();
+    private final HttpTimeouts timeouts;
+    private boolean busy;
+    private boolean paused;
+    private boolean inputShutdown;
+    private int depth;
+    private int compressor; // 0 not looked up yet, 1 present, -1 absent
+    /** The request being answered. */
+    private HttpRequest request;
+    private boolean keepAlive;
+    private boolean linger;
+
+    HttpConnection(AioHttpFileHandler handler, ChannelHandlerContext ctx) {
+        this.handler = handler;
+        this.ctx = ctx;
+        this.timeouts = ctx.pipeline().get(HttpTimeouts.class);
+    }
+
+    Channel channel() {
+        return ctx.channel();
+    }
+
+    void received(HttpRequest r) {
+        if (timeouts != null) {
+            timeouts.requestReceived();
+        }
+        if (busy || !queued.isEmpty() || !ctx.channel().isWritable()) {
+            queued.addLast(r);
+            if (queued.size() >= MAX_QUEUED && !paused) {
+                paused = true;
+                ctx.channel().config().setAutoRead(false);
+            }
+            if (!busy && ctx.channel().isWritable()) {
+                next();
+            }
+            return;
+        }
+        start(r);
+    }
+
+    /** The client will send nothing more: close once every request received is answered. */
+    void inputShutdown() {
+        inputShutdown = true;
+        if (!busy && queued.isEmpty()) {
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE); // after what is pending
+        }
+    }
+
+    void writabilityChanged() {
+        if (!busy && !queued.isEmpty() && ctx.channel().isWritable()) {
+            next();
+        }
+    }
+
+    void inactive() {
+        queued.clear();
+    }
+
+    private void start(HttpRequest r) {
+        busy = true;
+        request = r;
+        keepAlive = HttpUtil.isKeepAlive(r);
+        depth++;
+        try {
+            handler.serve(this, ctx, r);
+        } finally {
+            depth--;
+        }
+    }
+
+    private void next() {
+        busy = false;
+        request = null;
+        if (queued.isEmpty() && timeouts != null) {
+            timeouts.idle();
+        }
+        if (paused && queued.size() <= MAX_QUEUED / 2) {
+            paused = false;
+            if (!inputShutdown) {
+                // after a half-close Netty 4.2.18 has taken the descriptor out of epoll: reading again fails (ENOENT)
+                ctx.channel().config().setAutoRead(true);
+            }
+        }
+        if (queued.isEmpty() || !ctx.channel().isWritable()) {
+            return; // writabilityChanged() goes on
+        }
+        if (depth >= MAX_DEPTH) {
+            busy = true; // held until the task runs
+            ctx.executor().execute(() -> {
+                busy = false;
+                next();
+            });
+            return;
+        }
+        start(queued.pollFirst());
+    }
+
+    /** The request's answer is written: the last content, then the next request or the close. */
+    void finish() {
+        ChannelFuture f = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+        done(f);
+    }
+
+    private void done(ChannelFuture f) {
+        if (!keepAlive || (inputShutdown && queued.isEmpty())) {
+            f.addListener(linger && !inputShutdown ? (ChannelFutureListener) this::lingerClose : ChannelFutureListener.CLOSE);
+            queued.clear();
+            return;
+        }
+        next();
+    }
+
+    /** The response head, with {@code Date} and the connection's fate. */
+    void writeHead(HttpResponse response) {
+        prepare(response);
+        ctx.write(response);
+    }
+
+    /** Sends a whole response (its own length set unless it is a 304) and goes on with the next request. */
+    void send(FullHttpResponse response) {
+        if (response.status().code() != 304) {
+            HttpUtil.setContentLength(response, response.content().readableBytes());
+        }
+        prepare(response);
+        done(ctx.writeAndFlush(response));
+    }
+
+    void sendError(HttpResponseStatus status) {
+        send(error(status));
+    }
+
+    /** Refuses a request after which the connection cannot go on (it could not be parsed). */
+    void sendErrorAndClose(HttpResponseStatus status) {
+        keepAlive = false;
+        linger = true;
+        sendError(status);
+    }
+
+    /**
+     * Ends the output but reads on for a while before closing, as nginx's lingering close: closing with
+     * unread input sends a reset, which can destroy the response before the client reads it.
+     */
+    private void lingerClose(ChannelFuture written) {
+        if (!(ctx.channel() instanceof DuplexChannel duplex) || !written.isSuccess()) {
+            ctx.close();
+            return;
+        }
+        busy = false;
+        inputShutdown = true; // the client's FIN closes at once
+        duplex.shutdownOutput();
+        ctx.executor().schedule(() -> ctx.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    FullHttpResponse error(HttpResponseStatus status) {
+        boolean head = request != null && HttpMethod.HEAD.equals(request.method());
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                head ? Unpooled.EMPTY_BUFFER : Unpooled.copiedBuffer(status + "\r\n", StandardCharsets.UTF_8));
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+        return r;
+    }
+
+    private void prepare(HttpResponse response) {
+        response.headers().set(HttpHeaderNames.DATE, HttpDates.now());
+        if (!keepAlive) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (request != null && request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+            // an HTTP/1.0 client keeps the connection only when told so
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+    }
+
+    /** Whether a Netty {@link HttpContentEncoder} (a compressor) sits in the pipeline; looked up once. */
+    boolean compressorInPipeline() {
+        if (compressor == 0) {
+            compressor = ctx.pipeline().get(HttpContentEncoder.class) != null ? 1 : -1;
+        }
+        return compressor > 0;
+    }
+
+    /** Runs {@code r} on the channel's loop: at once when called there. */
+    void onLoop(Runnable r) {
+        if (ctx.executor().inEventLoop()) {
+            r.run();
+        } else {
+            ctx.executor().execute(r);
+        }
+    }
+
+    /** The context of this channel's loop, or null (answered 503) when the loop has none. */
+    AioContext context() {
+        return handler.context(ctx);
+    }
+}

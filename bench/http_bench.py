@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""The example HTTP server in three modes (aio = this library's streaming, chunked = Netty's ChunkedNioFile,
+sendfile = Netty's DefaultFileRegion) under wrk on loopback, alternating modes over repetitions:
+  1. throughput for a page-cached 1 MiB file;
+  2. latency of small requests while cold 64 MiB files are being downloaded (the case where blocking reads
+     stall the loop). One event loop, so every connection shares it.
+
+    bench/http.sh [--reps 3] [--seconds 8] [--cold-files 8]
+"""
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from compare import JAR, ROOT, java  # noqa: E402
+
+
+def ensure(tool):
+    if shutil.which(tool) is None:
+        print(f"{tool} is missing: installing Debian's {tool} package (apt-get install -y {tool})", flush=True)
+        subprocess.run(["apt-get", "update", "-qq"], check=False)
+        subprocess.run(["apt-get", "install", "-y", "-qq", tool], check=True)
+
+
+def to_us(v):
+    m = re.match(r"([\d.]+)(us|ms|s)", v)
+    n, u = float(m.group(1)), m.group(2)
+    return n * {"us": 1, "ms": 1e3, "s": 1e6}[u]
+
+
+def wrk(url, seconds, conns, latency=False):
+    cmd = ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s"] + (["--latency"] if latency else []) + [url]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = None
+    if latency:
+        p99 = to_us(re.search(r"\s99%\s+([\d.]+\w+)", out).group(1))
+    return rps, p99
+
+
+def drop_caches():
+    subprocess.run(["sync"])
+    try:
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("1")
+    except OSError:
+        print("cannot drop the page cache (not root): the cold scenario is not cold", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--seconds", type=int, default=8)
+    ap.add_argument("--cold-files", type=int, default=8)
+    ap.add_argument("--dir", default=None)
+    ap.add_argument("--port", type=int, default=18480)
+    a = ap.parse_args()
+    ensure("wrk")
+    ensure("curl")
+    jvm = java()
+    root = a.dir or tempfile.mkdtemp(prefix="linux-aio-http-", dir="/var/tmp")
+    with open(os.path.join(root, "small.bin"), "wb") as f:
+        f.write(os.urandom(4096))
+    with open(os.path.join(root, "big1m.bin"), "wb") as f:
+        f.write(os.urandom(1 << 20))
+    for i in range(a.cold_files):
+        p = os.path.join(root, f"cold{i}.bin")
+        if not os.path.exists(p) or os.path.getsize(p) != 64 << 20:
+            with open(p, "wb") as f:
+                for _ in range(64):
+                    f.write(os.urandom(1 << 20))
+    results = {m: {"mibps": [], "p99": [], "base_p99": []} for m in ["aio", "chunked", "sendfile"]}
+    for rep in range(a.reps):
+        for mode in ["aio", "chunked", "sendfile"]:
+            server = subprocess.Popen([jvm, "--enable-native-access=ALL-UNNAMED", "-cp", JAR,
+                                       "io.linuxaio.benchmarks.HttpBenchServer", "--mode", mode, "--root", root,
+                                       "--port", str(a.port), "--loops", "1"], stdout=subprocess.PIPE, text=True)
+            try:
+                line = server.stdout.readline()
+                assert "serving" in line, line
+                base = f"http://127.0.0.1:{a.port}"
+                wrk(base + "/big1m.bin", 2, 16)  # warm-up: JIT and page cache
+                rps, _ = wrk(base + "/big1m.bin", a.seconds, 16)
+                _, base_p99 = wrk(base + "/small.bin", 3, 8, latency=True)
+                drop_caches()
+                downloads = [subprocess.Popen(["curl", "-s", "-o", "/dev/null", f"{base}/cold{i}.bin"])
+                             for i in range(a.cold_files)]
+                time.sleep(0.2)
+                _, p99 = wrk(base + "/small.bin", a.seconds, 8, latency=True)
+                for d in downloads:
+                    d.wait(timeout=300)
+                results[mode]["mibps"].append(rps)
+                results[mode]["p99"].append(p99)
+                results[mode]["base_p99"].append(base_p99)
+                print(f"rep {rep + 1} {mode}: cached 1 MiB {rps:.0f} MiB/s; small p99 {base_p99:.0f} us idle, "
+                      f"{p99:.0f} us during {a.cold_files} cold 64 MiB downloads", flush=True)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+    print()
+    chunked = statistics.median(results["chunked"]["p99"])
+    print(f"{'mode':10} {'cached 1 MiB MiB/s':>20} {'small p99 idle us':>18} {'small p99 cold us':>18} {'chunked p99 / this':>20}")
+    for mode, r in results.items():
+        p99 = statistics.median(r["p99"])
+        print(f"{mode:10} {statistics.median(r['mibps']):20.0f} {statistics.median(r['base_p99']):18.0f} {p99:18.0f} "
+              f"{chunked / p99:20.1f}")
+
+
+if __name__ == "__main__":
+    main()
