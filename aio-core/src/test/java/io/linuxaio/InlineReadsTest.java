@@ -1,8 +1,8 @@
 package io.linuxaio;
 
 import io.linuxaio.abi.LibC;
-import io.linuxaio.engine.BlockingPool;
 import io.linuxaio.testing.LeakCheck;
+import io.linuxaio.testing.ParkedPool;
 import io.linuxaio.testing.TestFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -15,8 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static io.linuxaio.testing.Futures.await;
@@ -138,28 +136,16 @@ class InlineReadsTest {
     @Test
     void aReadNeverPassesAWriteOfTheSameFileMadeBeforeIt() throws Exception {
         Path p = cachedFile("w", 5);
-        CountDownLatch gate = new CountDownLatch(1);
-        CountDownLatch parked = new CountDownLatch(BlockingPool.threads());
-        for (int i = 0; i < BlockingPool.threads(); i++) {
-            BlockingPool.executor().execute(() -> {
-                parked.countDown();
-                try {
-                    gate.await();
-                } catch (InterruptedException ignored) {
-                    // released
-                }
-            });
-        }
+        ParkedPool pool = ParkedPool.park();
         try (AioContext ctx = AioContext.builder().inlineCachedReads(true).build(); AioFile f = ctx.open(p, READ, WRITE)) {
             try {
-                assertTrue(parked.await(30, TimeUnit.SECONDS));
                 byte[] x = new byte[4096];
                 Arrays.fill(x, (byte) 'x');
                 CompletableFuture<Integer> write = f.writeAsync(0, ByteBuffer.wrap(x)); // to the parked pool (ext4)
                 ByteBuffer dst = ByteBuffer.allocateDirect(4096);
                 CompletableFuture<Integer> read = f.readAsync(0, dst);
                 assertFalse(read.isDone(), "a read passed an earlier write of its file");
-                gate.countDown();
+                pool.release();
                 assertEquals(4096, await(write));
                 assertEquals(4096, await(read));
                 byte[] got = new byte[4096];
@@ -168,7 +154,7 @@ class InlineReadsTest {
                 // the write is done: reads go inline again
                 assertTrue(f.readAsync(0, ByteBuffer.allocateDirect(4096)).isDone());
             } finally {
-                gate.countDown(); // before close(), which waits for the write
+                pool.release(); // before close(), which waits for the write
             }
         }
     }

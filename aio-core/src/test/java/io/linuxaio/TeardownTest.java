@@ -2,8 +2,8 @@ package io.linuxaio;
 
 import io.linuxaio.abi.AioAbi;
 import io.linuxaio.abi.LibC;
-import io.linuxaio.engine.BlockingPool;
 import io.linuxaio.testing.LeakCheck;
+import io.linuxaio.testing.ParkedPool;
 import io.linuxaio.testing.OwnerThread;
 import io.linuxaio.testing.TestFiles;
 import org.junit.jupiter.api.AfterEach;
@@ -18,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -70,20 +69,8 @@ class TeardownTest {
     void abandonWhileARequestRunsOnTheBlockingPoolLeavesItToThePool() throws Exception {
         Path p = dir.resolve("w");
         Files.writeString(p, "");
-        CountDownLatch gate = new CountDownLatch(1);
-        CountDownLatch parked = new CountDownLatch(BlockingPool.threads());
-        for (int i = 0; i < BlockingPool.threads(); i++) {
-            BlockingPool.executor().execute(() -> {
-                parked.countDown();
-                try {
-                    gate.await();
-                } catch (InterruptedException ignored) {
-                    // released
-                }
-            });
-        }
+        ParkedPool pool = ParkedPool.park();
         try {
-            assertTrue(parked.await(30, TimeUnit.SECONDS));
             AioContext ctx = owner.context(AioContext.builder().queueDepth(4));
             AioFile f = ctx.open(p, WRITE);
             ByteBuffer src = ByteBuffer.allocateDirect(16).put("WRITTEN-BY-AIO!!".getBytes(StandardCharsets.US_ASCII)).flip();
@@ -100,11 +87,11 @@ class TeardownTest {
             f.close();
             assertFalse(write.isDone(), "the write still runs: its future must wait for it");
             assertFalse(f.closeFuture().isDone(), "the descriptor must stay open while the pool uses it");
-            gate.countDown();
+            pool.release();
             assertInstanceOf(AioAbandonedException.class, failure(write));
             await(f.closeFuture());
         } finally {
-            gate.countDown();
+            pool.release();
         }
     }
 

@@ -1,7 +1,7 @@
 package io.linuxaio;
 
-import io.linuxaio.engine.BlockingPool;
 import io.linuxaio.testing.LeakCheck;
+import io.linuxaio.testing.ParkedPool;
 import io.linuxaio.testing.TestFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -12,8 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 import static io.linuxaio.testing.Futures.await;
 import static java.nio.file.StandardOpenOption.READ;
@@ -65,30 +63,17 @@ class WriteOrderTest {
     void aReadAfterAnOverlappingWriteSeesItAndOthersDoNotWait() throws Exception {
         Path p = TestFiles.file(dir, "r", new byte[4 * BLOCK]);
         Files.readAllBytes(p); // cached: reads complete inside io_submit
-        CountDownLatch gate = new CountDownLatch(1);
-        CountDownLatch parked = new CountDownLatch(BlockingPool.threads());
-        for (int i = 0; i < BlockingPool.threads(); i++) {
-            BlockingPool.executor().execute(() -> {
-                parked.countDown();
-                try {
-                    gate.await();
-                } catch (InterruptedException ignored) {
-                    // released
-                }
-            });
-        }
+        ParkedPool pool = ParkedPool.park();
         try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p, READ, WRITE)) {
             try {
-                checkOrderWhileThePoolIsParked(ctx, f, gate, parked);
+                checkOrderWhileThePoolIsParked(ctx, f, pool);
             } finally {
-                gate.countDown(); // before close(), which waits for the write on the pool
+                pool.release(); // before close(), which waits for the write on the pool
             }
         }
     }
 
-    private static void checkOrderWhileThePoolIsParked(AioContext ctx, AioFile f, CountDownLatch gate,
-                                                       CountDownLatch parked) throws Exception {
-        assertTrue(parked.await(30, TimeUnit.SECONDS));
+    private static void checkOrderWhileThePoolIsParked(AioContext ctx, AioFile f, ParkedPool pool) throws Exception {
         ByteBuffer overlapping = ByteBuffer.allocateDirect(BLOCK);
         ByteBuffer elsewhere = ByteBuffer.allocateDirect(BLOCK);
         CompletableFuture<CompletableFuture<Integer>[]> issued = new CompletableFuture<>();
@@ -106,7 +91,7 @@ class WriteOrderTest {
         ctx.ownerExecutor().execute(() -> overlappingDone.complete(r[1].isDone()));
         assertFalse(await(overlappingDone), "the overlapping read completed before the write it follows");
         assertFalse(r[0].isDone());
-        gate.countDown();
+        pool.release();
         assertEquals(BLOCK, await(r[0]));
         assertEquals(BLOCK, await(r[1]));
         byte[] got = new byte[BLOCK];

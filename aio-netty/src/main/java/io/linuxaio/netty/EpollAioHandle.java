@@ -1,7 +1,6 @@
 package io.linuxaio.netty;
 
 import io.linuxaio.spi.AioDriver;
-import io.linuxaio.spi.AioOwner;
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
@@ -14,19 +13,17 @@ import io.netty.channel.unix.FileDescriptor;
  * {@link AioDriver#runOwnerTurn()}) before it returns. Every method runs on the loop thread, except
  * {@link #execute} and {@link #inOwnerThread}, which any thread calls.
  */
-final class EpollAioHandle implements EpollIoHandle, AioOwner {
+final class EpollAioHandle extends LoopOwner implements EpollIoHandle {
 
-    private final IoEventLoop loop;
-    private AioDriver driver;
     private FileDescriptor fd;
-    private volatile IoRegistration registration;
 
     EpollAioHandle(IoEventLoop loop) {
-        this.loop = loop;
+        super(loop);
     }
 
+    @Override
     void attach(AioDriver driver) {
-        this.driver = driver;
+        super.attach(driver);
         // the context owns the descriptor: Netty must not close it
         this.fd = new FileDescriptor(driver.eventFd()) {
             @Override
@@ -39,8 +36,6 @@ final class EpollAioHandle implements EpollIoHandle, AioOwner {
         this.registration = registration;
     }
 
-    // ------------------------------------------------------------------ EpollIoHandle
-
     @Override
     public FileDescriptor fd() {
         return fd;
@@ -49,33 +44,5 @@ final class EpollAioHandle implements EpollIoHandle, AioOwner {
     @Override
     public void handle(IoRegistration registration, IoEvent ioEvent) {
         driver.runOwnerTurn();
-    }
-
-    /** Netty closes the handle when the loop shuts down: nothing may stay pending. */
-    @Override
-    public void close() {
-        if (driver != null) {
-            driver.abandon("the event loop " + loop + " shut down");
-        }
-    }
-
-    // ------------------------------------------------------------------ AioOwner
-
-    @Override
-    public boolean inOwnerThread() {
-        return loop.inEventLoop();
-    }
-
-    @Override
-    public void execute(Runnable task) {
-        loop.execute(task);
-    }
-
-    @Override
-    public void terminating() {
-        IoRegistration r = registration;
-        if (r != null && r.isValid() && !loop.isTerminated()) { // a terminated loop's epoll instance is gone
-            r.cancel();
-        }
     }
 }

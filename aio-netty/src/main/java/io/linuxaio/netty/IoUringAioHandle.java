@@ -1,7 +1,5 @@
 package io.linuxaio.netty;
 
-import io.linuxaio.spi.AioDriver;
-import io.linuxaio.spi.AioOwner;
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
@@ -15,23 +13,15 @@ import io.netty.channel.uring.IoUringIoOps;
  * reads the eventfd). Every method runs on the loop thread, except {@link #execute} and
  * {@link #inOwnerThread}, which any thread calls.
  */
-final class IoUringAioHandle implements IoUringIoHandle, AioOwner {
+final class IoUringAioHandle extends LoopOwner implements IoUringIoHandle {
 
     /** {@code IORING_OP_POLL_ADD} of {@code <linux/io_uring.h>}. */
     private static final byte IORING_OP_POLL_ADD = 6;
     /** {@code POLLIN}. */
     private static final int POLLIN = 0x1;
 
-    private final IoEventLoop loop;
-    private AioDriver driver;
-    private volatile IoRegistration registration;
-
     IoUringAioHandle(IoEventLoop loop) {
-        this.loop = loop;
-    }
-
-    void attach(AioDriver driver) {
-        this.driver = driver;
+        super(loop);
     }
 
     /** Arms the poll on the eventfd. Loop thread, or the registering thread before any event. */
@@ -55,35 +45,6 @@ final class IoUringAioHandle implements IoUringIoHandle, AioOwner {
         IoRegistration r = this.registration;
         if (r != null && r.isValid() && event.res() >= 0) {
             arm(r);
-        }
-    }
-
-    /** Netty closes the handle when the loop shuts down: nothing may stay pending. */
-    @Override
-    public void close() {
-        if (driver != null) {
-            driver.abandon("the event loop " + loop + " shut down");
-        }
-    }
-
-    // ------------------------------------------------------------------ AioOwner
-
-    @Override
-    public boolean inOwnerThread() {
-        return loop.inEventLoop();
-    }
-
-    @Override
-    public void execute(Runnable task) {
-        loop.execute(task);
-    }
-
-    @Override
-    public void terminating() {
-        IoRegistration r = registration;
-        registration = null;
-        if (r != null && r.isValid() && !loop.isTerminated()) {
-            r.cancel();
         }
     }
 }
