@@ -17,7 +17,6 @@ import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
-import java.util.HashSet;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
@@ -60,6 +59,8 @@ import java.util.function.IntUnaryOperator;
  */
 public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
 
+    private static final FileAttribute<?>[] NO_ATTRIBUTES = {};
+
     private final AioFile file;
     private final AioContext context;
     /** Whether the context is the shared default one, which this channel holds until it closes. */
@@ -70,11 +71,12 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
     private final ChannelLocks locks;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private AioAsynchronousFileChannel(Path path, Set<? extends OpenOption> options, AioContext context,
+    /** {@code options} is a copy, checked by {@link #checkOpen}. */
+    private AioAsynchronousFileChannel(Path path, OpenOption[] options, AioContext context,
                                        boolean defaultContext, ExecutorService executor) throws IOException {
-        this.writable = options.contains(StandardOpenOption.WRITE);
-        this.readable = options.contains(StandardOpenOption.READ) || !writable;
-        this.file = context.open(path, options.toArray(new OpenOption[0]));
+        this.writable = contains(options, StandardOpenOption.WRITE);
+        this.readable = contains(options, StandardOpenOption.READ) || !writable;
+        this.file = context.open(path, options);
         this.context = context;
         this.defaultContext = defaultContext;
         this.handlers = new ChannelHandlers(context, executor);
@@ -86,11 +88,7 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
      * context shared by the channels opened without one: its completion thread runs the handlers.
      */
     public static AioAsynchronousFileChannel open(Path path, OpenOption... options) throws IOException {
-        Set<OpenOption> set = new HashSet<>();
-        for (OpenOption o : options) {
-            set.add(Objects.requireNonNull(o, "an open option is null"));
-        }
-        return open(path, set, (ExecutorService) null);
+        return openShared(path, options.clone(), null, NO_ATTRIBUTES);
     }
 
     /**
@@ -108,6 +106,11 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
      */
     public static AioAsynchronousFileChannel open(Path path, Set<? extends OpenOption> options, ExecutorService executor,
                                                   FileAttribute<?>... attrs) throws IOException {
+        return openShared(path, Objects.requireNonNull(options, "options").toArray(new OpenOption[0]), executor, attrs);
+    }
+
+    private static AioAsynchronousFileChannel openShared(Path path, OpenOption[] options, ExecutorService executor,
+                                                         FileAttribute<?>[] attrs) throws IOException {
         checkOpen(path, options, attrs);
         AioContext shared = DefaultChannelContext.acquire();
         try {
@@ -126,19 +129,32 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
     public static AioAsynchronousFileChannel open(Path path, Set<? extends OpenOption> options, AioContext context,
                                                   FileAttribute<?>... attrs) throws IOException {
         Objects.requireNonNull(context, "context");
-        checkOpen(path, options, attrs);
-        return new AioAsynchronousFileChannel(path, options, context, false, null);
+        OpenOption[] copy = Objects.requireNonNull(options, "options").toArray(new OpenOption[0]);
+        checkOpen(path, copy, attrs);
+        return new AioAsynchronousFileChannel(path, copy, context, false, null);
     }
 
-    private static void checkOpen(Path path, Set<? extends OpenOption> options, FileAttribute<?>[] attrs) {
+    private static void checkOpen(Path path, OpenOption[] options, FileAttribute<?>[] attrs) {
         Objects.requireNonNull(path, "path");
-        Objects.requireNonNull(options, "options");
+        for (OpenOption o : options) {
+            Objects.requireNonNull(o, "an open option is null");
+        }
         if (attrs.length > 0) {
             throw new UnsupportedOperationException("file attributes are not supported: " + attrs[0].name());
         }
-        if (options.contains(StandardOpenOption.APPEND)) {
+        if (contains(options, StandardOpenOption.APPEND)) {
             throw new UnsupportedOperationException("APPEND not allowed"); // as the JDK's channel
         }
+    }
+
+    /** An array, not a set: a set's hashing was a third of the Java time of an open+close. */
+    private static boolean contains(OpenOption[] options, OpenOption option) {
+        for (OpenOption o : options) {
+            if (o == option) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

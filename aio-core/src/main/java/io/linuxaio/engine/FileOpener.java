@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -96,36 +97,42 @@ public final class FileOpener {
         }
         flags |= read && write ? LibC.O_RDWR : write ? LibC.O_WRONLY : LibC.O_RDONLY;
 
-        int fd;
+        // one allocation and as few system calls as can be: code that opens a file per task pays them per task
         try (Arena arena = Arena.ofConfined()) {
+            byte[] name = path.toString().getBytes(StandardCharsets.UTF_8);
+            MemorySegment block = arena.allocate(Statx.SIZE + name.length + 1, Statx.LAYOUT.byteAlignment());
+            MemorySegment stx = block.asSlice(0, Statx.LAYOUT);
+            MemorySegment cPath = block.asSlice(Statx.SIZE, name.length + 1); // NUL-terminated: allocate zeroes
+            MemorySegment.copy(name, 0, cPath, ValueLayout.JAVA_BYTE, 0, name.length);
             // O_NONBLOCK: opening a FIFO would otherwise wait for its other end; it is cleared below
-            fd = LibC.open(LibC.cString(arena, path), flags | LibC.O_NONBLOCK, 0666);
+            int fd = LibC.open(cPath, flags | LibC.O_NONBLOCK, 0666);
             if (fd == -Errno.ENXIO) { // a FIFO without a reader, or a socket: say what it is
-                String type = typeOf(arena, path, (flags & LibC.O_NOFOLLOW) != 0);
+                String type = typeOf(stx, cPath, (flags & LibC.O_NOFOLLOW) != 0);
                 if (type != null) {
                     throw new NotRegularFileException(path.toString(), type);
                 }
             }
-        }
-        if (fd < 0) {
-            throw openFailure(path, -fd, direct);
-        }
-        FileHandle file = new FileHandle(path, fd, direct, read, write, deleteOnClose);
-        try {
-            String type = typeName(mode(fd, path));
-            if (type != null) {
-                throw new NotRegularFileException(path.toString(), type);
+            if (fd < 0) {
+                throw openFailure(path, -fd, direct);
             }
-            ErrnoException.check("fcntl(F_SETFL)", LibC.fcntl(fd, LibC.F_SETFL,
-                    (int) ErrnoException.check("fcntl(F_GETFL)", LibC.fcntl(fd, LibC.F_GETFL, 0)) & ~LibC.O_NONBLOCK));
-            if (direct) {
-                file.alignment(probeAlignment(fd, path, true));
+            FileHandle file = new FileHandle(path, fd, direct, read, write, deleteOnClose);
+            try {
+                String type = typeName(mode(stx, fd, path));
+                if (type != null) {
+                    throw new NotRegularFileException(path.toString(), type);
+                }
+                // F_SETFL changes only O_APPEND, O_ASYNC, O_DIRECT, O_NOATIME and O_NONBLOCK: the flags of the
+                // open leave the others as they are, so no F_GETFL is needed
+                ErrnoException.check("fcntl(F_SETFL)", LibC.fcntl(fd, LibC.F_SETFL, flags));
+                if (direct) {
+                    file.alignment(probeAlignment(fd, path, true));
+                }
+            } catch (IOException | RuntimeException e) {
+                LibC.close(fd);
+                throw e;
             }
-        } catch (IOException | RuntimeException e) {
-            LibC.close(fd);
-            throw e;
+            return file;
         }
-        return file;
     }
 
     private static IOException openFailure(Path path, int errno, boolean direct) {
@@ -151,23 +158,18 @@ public final class FileOpener {
         };
     }
 
-    /** {@link #typeName} of the file at {@code path}, or null when it cannot be read or is regular. */
-    private static String typeOf(Arena arena, Path path, boolean noFollow) {
-        MemorySegment stx = arena.allocate(Statx.LAYOUT);
-        int r = LibC.statx(LibC.AT_FDCWD, LibC.cString(arena, path), noFollow ? AT_SYMLINK_NOFOLLOW : 0,
-                Statx.STATX_TYPE, stx);
+    /** {@link #typeName} of the file at {@code cPath}, or null when it cannot be read or is regular. */
+    private static String typeOf(MemorySegment stx, MemorySegment cPath, boolean noFollow) {
+        int r = LibC.statx(LibC.AT_FDCWD, cPath, noFollow ? AT_SYMLINK_NOFOLLOW : 0, Statx.STATX_TYPE, stx);
         return r < 0 ? null : typeName(Statx.mode(stx));
     }
 
-    private static int mode(int fd, Path path) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment stx = arena.allocate(Statx.LAYOUT);
-            int r = LibC.fstatx(fd, Statx.STATX_TYPE | Statx.STATX_MODE, stx);
-            if (r < 0) {
-                throw new ErrnoException("statx", -r, path.toString());
-            }
-            return Statx.mode(stx);
+    private static int mode(MemorySegment stx, int fd, Path path) throws IOException {
+        int r = LibC.fstatx(fd, Statx.STATX_TYPE | Statx.STATX_MODE, stx);
+        if (r < 0) {
+            throw new ErrnoException("statx", -r, path.toString());
         }
+        return Statx.mode(stx);
     }
 
     /**
