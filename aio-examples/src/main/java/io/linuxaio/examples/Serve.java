@@ -1,6 +1,7 @@
 package io.linuxaio.examples;
 
 import io.linuxaio.netty.EpollAio;
+import io.linuxaio.netty.http.AioHttpFileHandler;
 import io.linuxaio.netty.http.HttpFileServer;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
@@ -16,9 +17,12 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.UnresolvedAddressException;
+import java.nio.file.Files;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * A static file server on Netty epoll loops that never blocks them: files are opened on a blocking pool
@@ -36,8 +40,15 @@ public final class Serve implements Callable<Integer> {
     @Option(names = {"-p", "--port"}, defaultValue = "8080", description = "the port (default: ${DEFAULT-VALUE}; 0 picks one)")
     int port;
 
-    @Option(names = "--host", defaultValue = "0.0.0.0", description = "the address to bind (default: ${DEFAULT-VALUE})")
+    @Option(names = "--host", defaultValue = "127.0.0.1",
+            description = "the address to bind (default: ${DEFAULT-VALUE}, this machine only; 0.0.0.0 serves every network)")
     String host;
+
+    @Option(names = "--precompressed", description = "serve a.js.br or a.js.gz for a.js when the client accepts it")
+    boolean precompressed;
+
+    @Option(names = "--dotfiles", description = "serve names that start with a dot (.git, .env); default: 404")
+    boolean dotfiles;
 
     @Option(names = "--loops", defaultValue = "0", description = "event loops (default: 0, twice the cores)")
     int loops;
@@ -77,12 +88,25 @@ public final class Serve implements Callable<Integer> {
 
     /** Starts serving {@code directory} on {@code host:port} (port 0 picks a free one). */
     public static Server start(Path directory, String host, int port, int loops) throws Exception {
-        Path root = ExampleSupport.directory(directory.toAbsolutePath().normalize());
+        return start(directory, host, port, loops, b -> b);
+    }
+
+    /** As {@link #start(Path, String, int, int)}, with the handler's settings changed by {@code settings}. */
+    public static Server start(Path directory, String host, int port, int loops,
+                               UnaryOperator<AioHttpFileHandler.Builder> settings) throws Exception {
+        Path root = directory.toAbsolutePath().normalize();
+        if (!Files.isDirectory(root)) {
+            throw new NotDirectoryException(directory.toString());
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port " + port + " is not between 0 and 65535");
+        }
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(loops, EpollIoHandler.newFactory());
         EpollAio aio = EpollAio.create(group);
         try {
-            // creates every loop's AIO context before binding
-            Channel ch = HttpFileServer.bind(group, aio, root, host, port);
+            AioHttpFileHandler handler = settings.apply(AioHttpFileHandler.builder(root).aio(aio)).build();
+            aio.bindAll(); // every loop's AIO context before the first request
+            Channel ch = HttpFileServer.bind(group, handler, host, port, HttpFileServer.Options.DEFAULT);
             return new Server(group, aio, ch);
         } catch (Exception e) {
             aio.close();
@@ -105,7 +129,8 @@ public final class Serve implements Callable<Integer> {
         if (loops < 0) {
             throw new ParameterException(spec.commandLine(), "--loops must not be negative");
         }
-        try (Server server = start(directory, host, port, loops)) {
+        ExampleSupport.directory(directory.toAbsolutePath().normalize()); // a user error in one line: exit 1
+        try (Server server = start(directory, host, port, loops, b -> b.precompressed(precompressed).dotfiles(dotfiles))) {
             System.out.printf("serving %s on http://%s:%d/ (Ctrl-C to stop)%n", directory.toAbsolutePath().normalize(),
                     host.equals("0.0.0.0") ? "127.0.0.1" : host, server.port());
             server.awaitClose();
@@ -115,5 +140,10 @@ public final class Serve implements Callable<Integer> {
 
     public static void main(String[] args) {
         ExampleSupport.main(new Serve(), args);
+    }
+
+    /** Runs the command line as {@link #main} does, without exiting: the exit code. */
+    static int run(String... args) {
+        return ExampleSupport.commandLine(new Serve()).execute(args);
     }
 }

@@ -6,11 +6,16 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -41,5 +46,43 @@ class ServeExampleTest {
     @Test
     void aMissingDirectoryIsRefused() {
         assertThrows(java.io.IOException.class, () -> Serve.start(dir.resolve("nope"), "127.0.0.1", 0, 1));
+    }
+
+    @Test
+    void itListensOnLoopbackUnlessToldOtherwise() {
+        Serve serve = new Serve();
+        new picocli.CommandLine(serve).parseArgs(dir.toString());
+        assertEquals("127.0.0.1", serve.host);
+    }
+
+    /** The exit code and standard error of the command line {@code args}. */
+    static Object[] run(String... args) {
+        PrintStream err = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            return new Object[] {Serve.run(args), captured.toString(StandardCharsets.UTF_8)};
+        } finally {
+            System.setErr(err);
+        }
+    }
+
+    static void assertOneLine(Object[] result, String expected) {
+        assertNotEquals(0, result[0]);
+        String err = (String) result[1];
+        assertEquals(1, err.lines().count(), err);
+        assertTrue(err.startsWith("serve: ") && err.contains(expected), err);
+    }
+
+    @Test
+    void userErrorsAreOneLineAndANonZeroExit() throws Exception {
+        assertOneLine(run(dir.resolve("nope").toString()), "no such file");
+        Path file = Files.writeString(dir.resolve("file.txt"), "x");
+        assertOneLine(run(file.toString()), "is not a directory");
+        assertOneLine(run(dir.toString(), "--port", "notaport"), "notaport");
+        assertOneLine(run(dir.toString(), "--port", "70000"), "70000");
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            assertOneLine(run(dir.toString(), "--port", String.valueOf(taken.getLocalPort())), "cannot listen on");
+        }
     }
 }

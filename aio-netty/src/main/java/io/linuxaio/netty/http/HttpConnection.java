@@ -5,7 +5,10 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -215,12 +218,34 @@ final class HttpConnection {
         }
     }
 
-    /** Whether a Netty {@link HttpContentEncoder} (a compressor) sits in the pipeline; looked up once. */
+    /**
+     * Whether a Netty {@link HttpContentEncoder} (a compressor) sits in the pipeline; looked up once. When one
+     * does, a handler that takes the {@code identity} mark off file responses goes in behind it, so that the
+     * mark which makes the compressor pass them through never reaches the client.
+     */
     boolean compressorInPipeline() {
         if (compressor == 0) {
-            compressor = ctx.pipeline().get(HttpContentEncoder.class) != null ? 1 : -1;
+            ChannelHandlerContext encoder = ctx.pipeline().context(HttpContentEncoder.class);
+            compressor = encoder == null ? -1 : 1;
+            if (encoder != null) {
+                ctx.pipeline().addBefore(encoder.name(), null, IDENTITY_REMOVER);
+            }
         }
         return compressor > 0;
+    }
+
+    private static final ChannelOutboundHandlerAdapter IDENTITY_REMOVER = new IdentityRemover();
+
+    @ChannelHandler.Sharable
+    private static final class IdentityRemover extends ChannelOutboundHandlerAdapter {
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+            if (msg instanceof HttpResponse r
+                    && HttpHeaderValues.IDENTITY.contentEqualsIgnoreCase(r.headers().get(HttpHeaderNames.CONTENT_ENCODING))) {
+                r.headers().remove(HttpHeaderNames.CONTENT_ENCODING);
+            }
+            ctx.write(msg, promise);
+        }
     }
 
     /** Runs {@code r} on the channel's loop: at once when called there. */

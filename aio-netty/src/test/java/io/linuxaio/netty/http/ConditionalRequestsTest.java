@@ -1,13 +1,8 @@
 package io.linuxaio.netty.http;
 
-import io.linuxaio.netty.LeakRecorder;
-import io.linuxaio.testing.LeakCheck;
 import io.linuxaio.testing.TestFiles;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -22,18 +17,12 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 /** Preconditions as RFC 9110 13.2.2 orders them, {@code If-Range}, and the headers of 304 and every other answer. */
-@ExtendWith(LeakCheck.class)
-class ConditionalRequestsTest {
-
-    static {
-        LeakRecorder.install();
-    }
+class ConditionalRequestsTest extends ServedTreeTest {
 
     static final String EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT";
 
     @TempDir
     static Path root;
-    static RawHttp http;
     static byte[] data;
     static String etag;
     static String lastModified;
@@ -48,16 +37,6 @@ class ConditionalRequestsTest {
         etag = r.header("etag");
         lastModified = r.header("last-modified");
         assertEquals("Tue, 14 Nov 2023 22:13:20 GMT", lastModified);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        http.close();
-    }
-
-    @AfterEach
-    void noLeaks() throws Exception {
-        LeakRecorder.assertNoLeaks();
     }
 
     int status(String... headers) throws Exception {

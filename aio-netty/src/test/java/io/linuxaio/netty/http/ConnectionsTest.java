@@ -1,14 +1,9 @@
 package io.linuxaio.netty.http;
 
-import io.linuxaio.netty.LeakRecorder;
-import io.linuxaio.testing.LeakCheck;
 import io.linuxaio.testing.TestFiles;
 import io.netty.channel.embedded.EmbeddedChannel;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
@@ -30,16 +25,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Keep-alive for HTTP/1.0, half-closed clients, long pipelines, clients that do not read, resets. */
-@ExtendWith(LeakCheck.class)
-class ConnectionsTest {
-
-    static {
-        LeakRecorder.install();
-    }
+class ConnectionsTest extends ServedTreeTest {
 
     @TempDir
     static Path root;
-    static RawHttp http;
     static byte[] big;
 
     @BeforeAll
@@ -51,16 +40,6 @@ class ConnectionsTest {
         big = TestFiles.random(1 << 20, 3);
         TestFiles.file(root, "big.bin", big);
         http = RawHttp.serve(root);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        http.close();
-    }
-
-    @AfterEach
-    void noLeaks() throws Exception {
-        LeakRecorder.assertNoLeaks();
     }
 
     @Test

@@ -1,13 +1,8 @@
 package io.linuxaio.netty.http;
 
-import io.linuxaio.netty.LeakRecorder;
-import io.linuxaio.testing.LeakCheck;
 import io.linuxaio.testing.TestFiles;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
@@ -22,16 +17,10 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code multipart/byteranges}, with the guard against ranges that overlap or add up past the file. */
-@ExtendWith(LeakCheck.class)
-class MultipleRangesTest {
-
-    static {
-        LeakRecorder.install();
-    }
+class MultipleRangesTest extends ServedTreeTest {
 
     @TempDir
     static Path root;
-    static RawHttp http;
     static byte[] data;
 
     @BeforeAll
@@ -39,16 +28,6 @@ class MultipleRangesTest {
         data = TestFiles.random(300_000, 9); // several transfer chunks
         TestFiles.file(root, "d.bin", data);
         http = RawHttp.serve(root);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        http.close();
-    }
-
-    @AfterEach
-    void noLeaks() throws Exception {
-        LeakRecorder.assertNoLeaks();
     }
 
     @Test

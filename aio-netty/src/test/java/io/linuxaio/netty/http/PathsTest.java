@@ -1,12 +1,8 @@
 package io.linuxaio.netty.http;
 
-import io.linuxaio.netty.LeakRecorder;
-import io.linuxaio.testing.LeakCheck;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -24,17 +20,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /** How request paths map to files: slashes, dot segments, directories and their index, dotfiles, special files. */
-@ExtendWith(LeakCheck.class)
-class PathsTest {
-
-    static {
-        LeakRecorder.install();
-    }
+class PathsTest extends ServedTreeTest {
 
     @TempDir
     static Path base;
     static Path root;
-    static RawHttp http;
     static ServerSocketChannel socket;
 
     @BeforeAll
@@ -61,13 +51,7 @@ class PathsTest {
 
     @AfterAll
     static void stop() throws Exception {
-        http.close();
         socket.close();
-    }
-
-    @AfterEach
-    void noLeaks() throws Exception {
-        LeakRecorder.assertNoLeaks();
     }
 
     @ParameterizedTest

@@ -1,12 +1,7 @@
 package io.linuxaio.netty.http;
 
-import io.linuxaio.netty.LeakRecorder;
-import io.linuxaio.testing.LeakCheck;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -18,31 +13,15 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** RFC 9112's request checks: Host, the forms of the target, the limits of a request line and of its header fields. */
-@ExtendWith(LeakCheck.class)
-class RequestValidationTest {
-
-    static {
-        LeakRecorder.install();
-    }
+class RequestValidationTest extends ServedTreeTest {
 
     @TempDir
     static Path root;
-    static RawHttp http;
 
     @BeforeAll
     static void start() throws Exception {
         Files.writeString(root.resolve("a.txt"), "hello");
         http = RawHttp.serve(root);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        http.close();
-    }
-
-    @AfterEach
-    void noLeaks() throws Exception {
-        LeakRecorder.assertNoLeaks();
     }
 
     static int status(String raw) throws Exception {
