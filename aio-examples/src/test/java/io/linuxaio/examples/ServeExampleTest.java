@@ -78,7 +78,7 @@ class ServeExampleTest {
     void userErrorsAreOneLineAndANonZeroExit() throws Exception {
         assertOneLine(run(dir.resolve("nope").toString()), "no such file");
         Path file = Files.writeString(dir.resolve("file.txt"), "x");
-        assertOneLine(run(file.toString()), "is not a directory");
+        assertOneLine(run(file.toString()), "not a directory");
         assertOneLine(run(dir.toString(), "--port", "notaport"), "notaport");
         assertOneLine(run(dir.toString(), "--port", "70000"), "70000");
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
