@@ -207,8 +207,8 @@ class InlineReadsTest {
                     });
                 }
             };
-            // started on a thread with a small stack: the chain must leave it before it overflows
-            Thread starter = new Thread(null, () -> chain.next(0), "small-stack", 512 * 1024);
+            // started on a platform thread of its own: the chain must leave its stack before it overflows
+            Thread starter = new Thread(() -> chain.next(0), "chain-starter");
             starter.start();
             starter.join();
             assertEquals(64L << 20, await(done), "the chain broke (a StackOverflowError ends it silently)");

@@ -34,13 +34,13 @@ final class InlineReads {
      * completes later on the owner, on a fresh stack, which ends the recursion. A loop of reads (a virtual
      * thread's) stays shallow and pays one short stack walk per this many reads.
      */
-    static final int STACK_CHECK_EVERY = 16;
+    static final int STACK_CHECK_EVERY = 8;
     /**
      * The stack depth, in frames (hidden ones included: lambda forms take room too), past which a read is not
      * done inline: with the reads between two checks, a recursing chain stays far below what a thread's
      * default 1 MiB stack holds.
      */
-    static final int MAX_STACK_FRAMES = 384;
+    static final int MAX_STACK_FRAMES = 256;
 
     private static final StackWalker STACK = StackWalker.getInstance(StackWalker.Option.SHOW_HIDDEN_FRAMES);
 
