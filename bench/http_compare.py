@@ -23,42 +23,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from compare import JAR, ROOT, java  # noqa: E402
 from http_bench import ensure  # noqa: E402
+from nginx import start_nginx, wait_port  # noqa: E402
 
 EXAMPLES_JAR = os.path.join(ROOT, "aio-examples", "target", "aio-examples-0.1.0-SNAPSHOT.jar")
 
-NGINX_CONF = """
-worker_processes 1;
-daemon off;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log warn;
-{user}
-events {{ worker_connections 1024; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    aio threads;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    # what the library does by default: UTF-8 named on plain text, styles and scripts, never on HTML or XML,
-    # which declare their own
-    charset utf-8;
-    charset_types text/plain text/css application/javascript text/javascript text/markdown;
-    gzip_static on;
-    gzip_vary on;
-    server {{
-        listen 127.0.0.1:{port};
-        root {root};
-        # dotfiles are not served (the library's default), and answer as if absent
-        location ~ /\\. {{ return 404; }}
-    }}
-}}
-"""
 
 
 def make_tree(root):
@@ -404,35 +372,13 @@ def cases():
 
 # ------------------------------------------------------------------------------------------------ the servers
 
-def wait_port(port, proc, what):
-    for _ in range(200):
-        if proc.poll() is not None:
-            sys.exit(f"{what} exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    sys.exit(f"{what} did not listen on {port}")
-
-
-def start_nginx(tmp, root, port):
-    conf = os.path.join(tmp, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(NGINX_CONF.format(tmp=tmp, root=root, port=port,
-                                  user="user root;" if os.geteuid() == 0 else ""))
-    p = subprocess.Popen(["nginx", "-p", tmp, "-e", os.path.join(tmp, "error.log"), "-c", conf],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_port(port, p, "nginx")
-    return p
-
-
 def start_serve(tmp, root, port):
     for jar in (EXAMPLES_JAR, JAR):
         if not os.path.exists(jar):
             sys.exit(f"{jar} is missing: mvn -q -pl aio-examples,aio-benchmarks -am package -DskipTests")
     p = subprocess.Popen([java(), "--enable-native-access=ALL-UNNAMED", "-cp", EXAMPLES_JAR + os.pathsep + JAR,
-                          "io.linuxaio.examples.Serve", root, "--port", str(port), "--loops", "1"],
+                          "io.linuxaio.examples.Serve", root, "--port", str(port), "--loops", "1",
+                          "--precompressed"],
                          stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "serve.log"), "w"))
     wait_port(port, p, "the Serve example")
     return p
@@ -460,7 +406,7 @@ def main():
     root = os.path.join(tmp, "www")
     os.makedirs(root)
     make_tree(root)
-    nginx = start_nginx(tmp, root, a.nginx_port)
+    nginx = start_nginx(tmp, root, a.nginx_port, compare=True)
     serve = start_serve(tmp, root, a.serve_port)
     differ = 0
     date_only = 0

@@ -267,7 +267,7 @@ public final class AioHttpFileHandler extends ChannelInboundHandlerAdapter {
         }
         String origin = RequestTarget.originForm(request.uri());
         if (origin == null) {
-            conn.sendError(HttpResponseStatus.BAD_REQUEST);
+            conn.sendErrorAndClose(HttpResponseStatus.BAD_REQUEST); // not a client of ours, as nginx judges it
             return;
         }
         boolean[] hidden = {false};
