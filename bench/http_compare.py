@@ -384,6 +384,41 @@ def start_serve(tmp, root, port):
     return p
 
 
+def descriptor_exhaustion(serve, port):
+    """Lowers the Serve example's own limit of open files to what it has open, connects clients, restores the
+    limit: the connection already open must still be answered, the clients that waited must be served once
+    descriptors are free, and the shortage logged once. Returns a line that says what happened."""
+    if shutil.which("prlimit") is None:
+        return "descriptor exhaustion: skipped (no prlimit)"
+    with open(f"/proc/{serve.pid}/limits") as f:
+        soft, hard = next(l for l in f if l.startswith("Max open files")).split()[3:5]
+    kept = socket.create_connection(("127.0.0.1", port), timeout=10)
+    kept.sendall(b"GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+    read_response(Reader(kept), "GET")
+    used = len(os.listdir(f"/proc/{serve.pid}/fd"))
+    subprocess.run(["prlimit", "--pid", str(serve.pid), f"--nofile={used}:{hard}"], check=True)
+    try:
+        waiting = []
+        for _ in range(4):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.sendall(b"GET /sub/b.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            waiting.append(s)
+        time.sleep(1.5)
+        kept.sendall(b"GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+        kept_status = read_response(Reader(kept), "GET")["status"]
+    finally:
+        subprocess.run(["prlimit", "--pid", str(serve.pid), f"--nofile={soft}:{hard}"], check=True)
+    statuses = []
+    for s in waiting:
+        try:
+            statuses.append(str(read_response(Reader(s), "GET")["status"]))
+        except Closed as e:
+            statuses.append(str(e))
+        s.close()
+    kept.close()
+    return f"descriptor exhaustion: the open connection got {kept_status}, the 4 waiting ones {' '.join(statuses)}"
+
+
 def validators(port):
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
     s.sendall(f"HEAD /big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
@@ -429,6 +464,8 @@ def main():
                 for k in shown:
                     print(f"        {k:16} nginx: {n.get(k, '(none)')!s:40} serve: {s.get(k, '(none)')}")
         print(f"\n{differ} of {total} cases differ ({date_only} of them only in Date)")
+        if not a.only:
+            print(descriptor_exhaustion(serve, a.serve_port))
     finally:
         for p in (serve, nginx):
             p.terminate()
@@ -439,7 +476,10 @@ def main():
         with open(os.path.join(tmp, "serve.log")) as f:
             log = f.read()
         print(f"the Serve example logged {log.count(' WARN ')} warnings and {log.count(' ERROR ')} errors"
-              + (f" ({tmp}/serve.log)" if a.keep else ""))
+              + (f" ({tmp}/serve.log)" if a.keep else "") + ":")
+        for line in log.splitlines():
+            if " WARN " in line or " ERROR " in line or " INFO " in line:
+                print("    " + line[:200])
         if not a.keep:
             shutil.rmtree(tmp, ignore_errors=True)
         else:

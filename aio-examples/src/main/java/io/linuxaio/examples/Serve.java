@@ -47,6 +47,10 @@ public final class Serve implements Callable<Integer> {
     @Option(names = "--dotfiles", description = "serve names that start with a dot (.git, .env); default: 404")
     boolean dotfiles;
 
+    @Option(names = "--listing", defaultValue = "OFF",
+            description = "list directories without an index.html: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}, 403)")
+    AioHttpFileHandler.Listing listing;
+
     @Option(names = "--loops", defaultValue = "0", description = "event loops (default: 0, twice the cores)")
     int loops;
 
@@ -113,7 +117,7 @@ public final class Serve implements Callable<Integer> {
     public Integer call() throws Exception {
         Server server;
         try {
-            server = start(directory, host, port, loops, b -> b.precompressed(precompressed).dotfiles(dotfiles));
+            server = start(directory, host, port, loops, b -> b.precompressed(precompressed).dotfiles(dotfiles).listing(listing));
         } catch (NotDirectoryException e) {
             System.err.println("serve: " + e.getFile() + " is not a directory");
             return 1;
