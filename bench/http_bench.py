@@ -63,7 +63,8 @@ def main():
     ap.add_argument("--cold-files", type=int, default=8)
     ap.add_argument("--dir", default=None)
     ap.add_argument("--port", type=int, default=18480)
-    ap.add_argument("--modes", default="aio,chunked,sendfile,nginx")
+    ap.add_argument("--modes", default="aio,chunked,sendfile,nginx",
+                    help="aio-noinline is aio with AioContext.Builder.inlineCachedReads(false)")
     a = ap.parse_args()
     modes = a.modes.split(",")
     ensure("wrk")
@@ -90,7 +91,8 @@ def main():
                 server = start_nginx(tmp, root, a.port)
             else:
                 server = subprocess.Popen([jvm, "--enable-native-access=ALL-UNNAMED", "-cp", JAR,
-                                           "io.linuxaio.benchmarks.HttpBenchServer", "--mode", mode, "--root", root,
+                                           "io.linuxaio.benchmarks.HttpBenchServer", "--mode", mode.split("-")[0],
+                                           "--inline-cached-reads", str(mode != "aio-noinline").lower(), "--root", root,
                                            "--port", str(a.port), "--loops", "1"], stdout=subprocess.PIPE, text=True)
             try:
                 if mode != "nginx":
