@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """The example HTTP server in three modes (aio = this library's streaming, chunked = Netty's ChunkedNioFile,
-sendfile = Netty's DefaultFileRegion) under wrk on loopback, alternating modes over repetitions:
-  1. throughput for a page-cached 1 MiB file;
-  2. latency of small requests while cold 64 MiB files are being downloaded (the case where blocking reads
-     stall the loop). One event loop, so every connection shares it.
+sendfile = Netty's DefaultFileRegion) and nginx (one worker, sendfile on, aio threads) under wrk on loopback,
+alternating modes over repetitions:
+  1. requests/s for a page-cached 4 KiB file;
+  2. throughput for a page-cached 1 MiB file;
+  3. latency of small requests while cold 64 MiB files are being downloaded (the case where blocking reads
+     stall the loop). One event loop (one nginx worker), so every connection shares it.
 
-    bench/http.sh [--reps 3] [--seconds 8] [--cold-files 8]
+    bench/http.sh [--reps 3] [--seconds 8] [--cold-files 8] [--modes aio,chunked,sendfile,nginx]
 """
 import argparse
 import os
@@ -19,6 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from compare import JAR, ROOT, java  # noqa: E402
+from nginx import start_nginx  # noqa: E402
 
 
 def ensure(tool):
@@ -60,7 +63,10 @@ def main():
     ap.add_argument("--cold-files", type=int, default=8)
     ap.add_argument("--dir", default=None)
     ap.add_argument("--port", type=int, default=18480)
+    ap.add_argument("--modes", default="aio,chunked,sendfile,nginx",
+                    help="aio-noinline is aio with AioContext.Builder.inlineCachedReads(false)")
     a = ap.parse_args()
+    modes = a.modes.split(",")
     ensure("wrk")
     ensure("curl")
     jvm = java()
@@ -75,17 +81,27 @@ def main():
             with open(p, "wb") as f:
                 for _ in range(64):
                     f.write(os.urandom(1 << 20))
-    results = {m: {"mibps": [], "p99": [], "base_p99": []} for m in ["aio", "chunked", "sendfile"]}
+    if "nginx" in modes:
+        ensure("nginx")
+    results = {m: {"rps4k": [], "mibps": [], "p99": [], "base_p99": []} for m in modes}
     for rep in range(a.reps):
-        for mode in ["aio", "chunked", "sendfile"]:
-            server = subprocess.Popen([jvm, "--enable-native-access=ALL-UNNAMED", "-cp", JAR,
-                                       "io.linuxaio.benchmarks.HttpBenchServer", "--mode", mode, "--root", root,
-                                       "--port", str(a.port), "--loops", "1"], stdout=subprocess.PIPE, text=True)
+        for mode in modes:
+            if mode == "nginx":
+                tmp = tempfile.mkdtemp(prefix="linux-aio-nginx-")
+                server = start_nginx(tmp, root, a.port)
+            else:
+                server = subprocess.Popen([jvm, "--enable-native-access=ALL-UNNAMED", "-cp", JAR,
+                                           "io.linuxaio.benchmarks.HttpBenchServer", "--mode", mode.split("-")[0],
+                                           "--inline-cached-reads", str(mode != "aio-noinline").lower(), "--root", root,
+                                           "--port", str(a.port), "--loops", "1"], stdout=subprocess.PIPE, text=True)
             try:
-                line = server.stdout.readline()
-                assert "serving" in line, line
+                if mode != "nginx":
+                    line = server.stdout.readline()
+                    assert "serving" in line, line
                 base = f"http://127.0.0.1:{a.port}"
                 wrk(base + "/big1m.bin", 2, 16)  # warm-up: JIT and page cache
+                wrk(base + "/small.bin", 1, 16)
+                rps4k, _ = wrk(base + "/small.bin", a.seconds, 16)
                 rps, _ = wrk(base + "/big1m.bin", a.seconds, 16)
                 _, base_p99 = wrk(base + "/small.bin", 3, 8, latency=True)
                 drop_caches()
@@ -95,21 +111,28 @@ def main():
                 _, p99 = wrk(base + "/small.bin", a.seconds, 8, latency=True)
                 for d in downloads:
                     d.wait(timeout=300)
+                results[mode]["rps4k"].append(rps4k)
                 results[mode]["mibps"].append(rps)
                 results[mode]["p99"].append(p99)
                 results[mode]["base_p99"].append(base_p99)
-                print(f"rep {rep + 1} {mode}: cached 1 MiB {rps:.0f} MiB/s; small p99 {base_p99:.0f} us idle, "
+                print(f"rep {rep + 1} {mode}: cached 4 KiB {rps4k:.0f} requests/s, 1 MiB {rps:.0f} MiB/s; small p99 {base_p99:.0f} us idle, "
                       f"{p99:.0f} us during {a.cold_files} cold 64 MiB downloads", flush=True)
             finally:
                 server.terminate()
                 server.wait(timeout=30)
     print()
-    chunked = statistics.median(results["chunked"]["p99"])
-    print(f"{'mode':10} {'cached 1 MiB MiB/s':>20} {'small p99 idle us':>18} {'small p99 cold us':>18} {'chunked p99 / this':>20}")
+    ref = "nginx" if "nginx" in results else modes[0]
+    ref_rps = statistics.median(results[ref]["rps4k"])
+    ref_mibps = statistics.median(results[ref]["mibps"])
+    ref_p99 = statistics.median(results[ref]["p99"])
+    print(f"{'mode':10} {'4 KiB req/s':>12} {'1 MiB MiB/s':>12} {'small p99 idle us':>18} {'small p99 cold us':>18}"
+          f"   ratios to {ref}: req/s, MiB/s, {ref} p99 / this")
     for mode, r in results.items():
+        rps4k = statistics.median(r["rps4k"])
+        mibps = statistics.median(r["mibps"])
         p99 = statistics.median(r["p99"])
-        print(f"{mode:10} {statistics.median(r['mibps']):20.0f} {statistics.median(r['base_p99']):18.0f} {p99:18.0f} "
-              f"{chunked / p99:20.1f}")
+        print(f"{mode:10} {rps4k:12.0f} {mibps:12.0f} {statistics.median(r['base_p99']):18.0f} {p99:18.0f}"
+              f"   {rps4k / ref_rps:.2f} {mibps / ref_mibps:.2f} {ref_p99 / p99:.2f}")
 
 
 if __name__ == "__main__":

@@ -23,42 +23,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from compare import JAR, ROOT, java  # noqa: E402
 from http_bench import ensure  # noqa: E402
+from nginx import start_nginx, wait_port  # noqa: E402
 
 EXAMPLES_JAR = os.path.join(ROOT, "aio-examples", "target", "aio-examples-0.1.0-SNAPSHOT.jar")
 
-NGINX_CONF = """
-worker_processes 1;
-daemon off;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log warn;
-{user}
-events {{ worker_connections 1024; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    aio threads;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    # what the library does by default: UTF-8 named on plain text, styles and scripts, never on HTML or XML,
-    # which declare their own
-    charset utf-8;
-    charset_types text/plain text/css application/javascript text/javascript text/markdown;
-    gzip_static on;
-    gzip_vary on;
-    server {{
-        listen 127.0.0.1:{port};
-        root {root};
-        # dotfiles are not served (the library's default), and answer as if absent
-        location ~ /\\. {{ return 404; }}
-    }}
-}}
-"""
 
 
 def make_tree(root):
@@ -404,38 +372,51 @@ def cases():
 
 # ------------------------------------------------------------------------------------------------ the servers
 
-def wait_port(port, proc, what):
-    for _ in range(200):
-        if proc.poll() is not None:
-            sys.exit(f"{what} exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    sys.exit(f"{what} did not listen on {port}")
-
-
-def start_nginx(tmp, root, port):
-    conf = os.path.join(tmp, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(NGINX_CONF.format(tmp=tmp, root=root, port=port,
-                                  user="user root;" if os.geteuid() == 0 else ""))
-    p = subprocess.Popen(["nginx", "-p", tmp, "-e", os.path.join(tmp, "error.log"), "-c", conf],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_port(port, p, "nginx")
-    return p
-
-
 def start_serve(tmp, root, port):
     for jar in (EXAMPLES_JAR, JAR):
         if not os.path.exists(jar):
             sys.exit(f"{jar} is missing: mvn -q -pl aio-examples,aio-benchmarks -am package -DskipTests")
     p = subprocess.Popen([java(), "--enable-native-access=ALL-UNNAMED", "-cp", EXAMPLES_JAR + os.pathsep + JAR,
-                          "io.linuxaio.examples.Serve", root, "--port", str(port), "--loops", "1"],
+                          "io.linuxaio.examples.Serve", root, "--port", str(port), "--loops", "1",
+                          "--precompressed"],
                          stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "serve.log"), "w"))
     wait_port(port, p, "the Serve example")
     return p
+
+
+def descriptor_exhaustion(serve, port):
+    """Lowers the Serve example's own limit of open files to what it has open, connects clients, restores the
+    limit: the connection already open must still be answered, the clients that waited must be served once
+    descriptors are free, and the shortage logged once. Returns a line that says what happened."""
+    if shutil.which("prlimit") is None:
+        return "descriptor exhaustion: skipped (no prlimit)"
+    with open(f"/proc/{serve.pid}/limits") as f:
+        soft, hard = next(l for l in f if l.startswith("Max open files")).split()[3:5]
+    kept = socket.create_connection(("127.0.0.1", port), timeout=10)
+    kept.sendall(b"GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+    read_response(Reader(kept), "GET")
+    used = len(os.listdir(f"/proc/{serve.pid}/fd"))
+    subprocess.run(["prlimit", "--pid", str(serve.pid), f"--nofile={used}:{hard}"], check=True)
+    try:
+        waiting = []
+        for _ in range(4):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.sendall(b"GET /sub/b.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            waiting.append(s)
+        time.sleep(1.5)
+        kept.sendall(b"GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+        kept_status = read_response(Reader(kept), "GET")["status"]
+    finally:
+        subprocess.run(["prlimit", "--pid", str(serve.pid), f"--nofile={soft}:{hard}"], check=True)
+    statuses = []
+    for s in waiting:
+        try:
+            statuses.append(str(read_response(Reader(s), "GET")["status"]))
+        except Closed as e:
+            statuses.append(str(e))
+        s.close()
+    kept.close()
+    return f"descriptor exhaustion: the open connection got {kept_status}, the 4 waiting ones {' '.join(statuses)}"
 
 
 def validators(port):
@@ -460,7 +441,7 @@ def main():
     root = os.path.join(tmp, "www")
     os.makedirs(root)
     make_tree(root)
-    nginx = start_nginx(tmp, root, a.nginx_port)
+    nginx = start_nginx(tmp, root, a.nginx_port, compare=True)
     serve = start_serve(tmp, root, a.serve_port)
     differ = 0
     date_only = 0
@@ -483,6 +464,8 @@ def main():
                 for k in shown:
                     print(f"        {k:16} nginx: {n.get(k, '(none)')!s:40} serve: {s.get(k, '(none)')}")
         print(f"\n{differ} of {total} cases differ ({date_only} of them only in Date)")
+        if not a.only:
+            print(descriptor_exhaustion(serve, a.serve_port))
     finally:
         for p in (serve, nginx):
             p.terminate()
@@ -493,7 +476,10 @@ def main():
         with open(os.path.join(tmp, "serve.log")) as f:
             log = f.read()
         print(f"the Serve example logged {log.count(' WARN ')} warnings and {log.count(' ERROR ')} errors"
-              + (f" ({tmp}/serve.log)" if a.keep else ""))
+              + (f" ({tmp}/serve.log)" if a.keep else "") + ":")
+        for line in log.splitlines():
+            if " WARN " in line or " ERROR " in line or " INFO " in line:
+                print("    " + line[:200])
         if not a.keep:
             shutil.rmtree(tmp, ignore_errors=True)
         else:

@@ -1,5 +1,6 @@
 package io.linuxaio.benchmarks;
 
+import io.linuxaio.AioContext;
 import io.linuxaio.netty.EpollAio;
 import io.linuxaio.netty.http.AioHttpFileHandler;
 import io.linuxaio.netty.http.HttpFileServer;
@@ -60,6 +61,10 @@ public final class HttpBenchServer implements Callable<Integer> {
     @Option(names = "--loops", defaultValue = "1", description = "event loops (default: ${DEFAULT-VALUE})")
     int loops;
 
+    @Option(names = "--inline-cached-reads", defaultValue = "true", arity = "1",
+            description = "aio mode: page-cached reads complete where they are made (default: ${DEFAULT-VALUE})")
+    boolean inlineCachedReads;
+
     public static void main(String[] args) {
         int code = new CommandLine(new HttpBenchServer()).execute(args);
         if (code != 0) {
@@ -71,7 +76,7 @@ public final class HttpBenchServer implements Callable<Integer> {
     public Integer call() throws Exception {
         Path dir = root.toAbsolutePath().normalize();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(loops, EpollIoHandler.newFactory());
-        EpollAio aio = EpollAio.create(group).bindAll();
+        EpollAio aio = EpollAio.create(group, () -> AioContext.builder().inlineCachedReads(inlineCachedReads)).bindAll();
         try {
             Channel ch = switch (mode) {
                 case "aio" -> HttpFileServer.bind(group, aio, dir, "127.0.0.1", port);

@@ -50,6 +50,10 @@ public final class Serve implements Callable<Integer> {
     @Option(names = "--dotfiles", description = "serve names that start with a dot (.git, .env); default: 404")
     boolean dotfiles;
 
+    @Option(names = "--listing", defaultValue = "OFF",
+            description = "list directories without an index.html: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}, 403)")
+    AioHttpFileHandler.Listing listing;
+
     @Option(names = "--loops", defaultValue = "0", description = "event loops (default: 0, twice the cores)")
     int loops;
 
@@ -130,7 +134,7 @@ public final class Serve implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--loops must not be negative");
         }
         ExampleSupport.directory(directory.toAbsolutePath().normalize()); // a user error in one line: exit 1
-        try (Server server = start(directory, host, port, loops, b -> b.precompressed(precompressed).dotfiles(dotfiles))) {
+        try (Server server = start(directory, host, port, loops, b -> b.precompressed(precompressed).dotfiles(dotfiles).listing(listing))) {
             System.out.printf("serving %s on http://%s:%d/ (Ctrl-C to stop)%n", directory.toAbsolutePath().normalize(),
                     host.equals("0.0.0.0") ? "127.0.0.1" : host, server.port());
             server.awaitClose();

@@ -7,11 +7,14 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.DecoderException;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -87,8 +90,18 @@ public final class AioHttpFileHandler extends ChannelInboundHandlerAdapter {
         this.index = b.index;
         this.dotfiles = b.dotfiles;
         this.precompressed = b.precompressed;
-        this.resolver = new FileResolver(root, root.toRealPath(), b.index, b.precompressed);
+        this.resolver = new FileResolver(root, root.toRealPath(), b.index, b.precompressed, b.listing, b.dotfiles);
         this.types = new ContentTypes(b.charset, b.charsetTypes);
+    }
+
+    /** How directories without an index file answer. */
+    public enum Listing {
+        /** 403. */
+        OFF,
+        /** An HTML page of links, as nginx's {@code autoindex on}. */
+        HTML,
+        /** A JSON array of {@code {name, type, mtime, size}}, as nginx's {@code autoindex_format json}. */
+        JSON
     }
 
     /** A builder of a handler serving the files under {@code root}. */
@@ -106,6 +119,7 @@ public final class AioHttpFileHandler extends ChannelInboundHandlerAdapter {
         private boolean precompressed;
         private String charset = "utf-8";
         private Set<String> charsetTypes = ContentTypes.DEFAULT_CHARSET_TYPES;
+        private Listing listing = Listing.OFF;
 
         private Builder(Path root) {
             this.root = root;
@@ -155,6 +169,15 @@ public final class AioHttpFileHandler extends ChannelInboundHandlerAdapter {
         public Builder charset(String charset, Set<String> types) {
             this.charset = charset;
             this.charsetTypes = Set.copyOf(types);
+            return this;
+        }
+
+        /**
+         * Whether a directory without an index file is listed, as nginx's {@code autoindex} does (in HTML or in
+         * JSON), instead of answering 403. Default: {@link Listing#OFF}.
+         */
+        public Builder listing(Listing format) {
+            this.listing = Objects.requireNonNull(format, "format");
             return this;
         }
 
@@ -267,7 +290,7 @@ public final class AioHttpFileHandler extends ChannelInboundHandlerAdapter {
         }
         String origin = RequestTarget.originForm(request.uri());
         if (origin == null) {
-            conn.sendError(HttpResponseStatus.BAD_REQUEST);
+            conn.sendErrorAndClose(HttpResponseStatus.BAD_REQUEST); // not a client of ours, as nginx judges it
             return;
         }
         boolean[] hidden = {false};
@@ -299,10 +322,20 @@ public final class AioHttpFileHandler extends ChannelInboundHandlerAdapter {
                 conn.sendError(FileResolver.statusOf(err, Path.of(target.path())));
                 return;
             }
+            if (res.listing() != null) {
+                // to a HEAD too: the codec writes the head only, with the body's length
+                var r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, Unpooled.wrappedBuffer(res.listing()));
+                r.headers().set(HttpHeaderNames.CONTENT_TYPE, res.listingType());
+                conn.send(r);
+                return;
+            }
             if (res.file() == null) {
                 var r = conn.error(res.status());
                 if (res.location() != null) {
                     r.headers().set(HttpHeaderNames.LOCATION, res.location());
+                }
+                if (res.status().code() == 503) {
+                    r.headers().set(HttpHeaderNames.RETRY_AFTER, "1"); // out of descriptors, or the context is closing
                 }
                 conn.send(r);
                 return;

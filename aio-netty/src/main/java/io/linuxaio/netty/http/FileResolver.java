@@ -35,8 +35,13 @@ final class FileResolver {
     /** Set while opens fail for want of descriptors, so that it is logged once per shortage. */
     private static final AtomicBoolean OUT_OF_DESCRIPTORS = new AtomicBoolean();
 
-    /** What to answer: a file to send, or a status (with a {@code Location} for 301). */
-    record Resolution(HttpResponseStatus status, AioFile file, String encoding, boolean vary, String location) {
+    /** What to answer: a file to send, a directory listing, or a status (with a {@code Location} for 301). */
+    record Resolution(HttpResponseStatus status, AioFile file, String encoding, boolean vary, String location,
+                      byte[] listing, String listingType) {
+        Resolution(HttpResponseStatus status, AioFile file, String encoding, boolean vary, String location) {
+            this(status, file, encoding, vary, location, null, null);
+        }
+
         static Resolution of(HttpResponseStatus status) {
             return new Resolution(status, null, null, false, null);
         }
@@ -46,12 +51,17 @@ final class FileResolver {
     private final Path realRoot;
     private final String index;
     private final boolean precompressed;
+    private final AioHttpFileHandler.Listing listing;
+    private final boolean dotfiles;
 
-    FileResolver(Path root, Path realRoot, String index, boolean precompressed) {
+    FileResolver(Path root, Path realRoot, String index, boolean precompressed, AioHttpFileHandler.Listing listing,
+                 boolean dotfiles) {
         this.root = root;
         this.realRoot = realRoot;
         this.index = index;
         this.precompressed = precompressed;
+        this.listing = listing;
+        this.dotfiles = dotfiles;
     }
 
     /** On the blocking pool: what answers {@code target}, given the encodings the client accepts. */
@@ -97,7 +107,12 @@ final class FileResolver {
         if (!Files.isDirectory(dir)) {
             return Resolution.of(HttpResponseStatus.NOT_FOUND); // "/a.txt/" names no directory
         }
-        return Resolution.of(HttpResponseStatus.FORBIDDEN); // a directory without an index is not listed
+        if (listing == AioHttpFileHandler.Listing.OFF || !insideRoot(dir)) {
+            return Resolution.of(HttpResponseStatus.FORBIDDEN); // a directory without an index is not listed
+        }
+        boolean json = listing == AioHttpFileHandler.Listing.JSON;
+        return new Resolution(HttpResponseStatus.OK, null, null, false, null,
+                DirectoryListing.render(dir, target.path(), json, dotfiles), json ? "application/json" : "text/html; charset=utf-8");
     }
 
     /** The accepted sibling, opened; or a resolution without file when only refused siblings exist; or null. */

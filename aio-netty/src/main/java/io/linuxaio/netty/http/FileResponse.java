@@ -94,7 +94,7 @@ final class FileResponse {
             h.set(HttpHeaderNames.CONTENT_ENCODING, lease.encoding);
         }
         if (lease.vary) {
-            h.set(HttpHeaderNames.VARY, HttpHeaderNames.ACCEPT_ENCODING);
+            h.set(HttpHeaderNames.VARY, "Accept-Encoding");
         }
     }
 

@@ -163,12 +163,16 @@ public final class HttpFileServer {
     }
 
     /**
-     * On the server channel: logs a shortage of descriptors once (and its end), where Netty would log every
+     * On the server channel: logs a shortage of descriptors once a minute at most, where Netty would log every
      * failed accept. Netty's acceptor pauses accepting for a second on each failure; this sits before it to
      * see new connections and behind it (added at activation) to take the failures it passes on.
      */
     private static final class AcceptErrors extends ChannelInboundHandlerAdapter {
+        /** A shortage comes and goes as connections close: it is logged at most once a minute. */
+        private static final long QUIET_NANOS = 60_000_000_000L;
         private boolean short_;
+        private boolean logged;
+        private long loggedAt;
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) throws Exception {
@@ -176,8 +180,11 @@ public final class HttpFileServer {
                 @Override
                 public void exceptionCaught(ChannelHandlerContext c, Throwable cause) {
                     if (cause instanceof Errors.NativeIoException e && (e.expectedErr() == -24 || e.expectedErr() == -23)) {
-                        if (!short_) {
-                            short_ = true;
+                        short_ = true;
+                        long now = System.nanoTime();
+                        if (!logged || now - loggedAt > QUIET_NANOS) {
+                            logged = true;
+                            loggedAt = now;
                             LOG.error("{}: cannot accept connections ({}): retrying every second, open connections are"
                                     + " still served", c.channel(), e.getMessage());
                         }
@@ -193,7 +200,7 @@ public final class HttpFileServer {
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (short_) {
                 short_ = false;
-                LOG.info("{}: accepting connections again", ctx.channel());
+                LOG.debug("{}: accepting connections again", ctx.channel());
             }
             ctx.fireChannelRead(msg);
         }

@@ -11,7 +11,6 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * What a request asks for, checked as RFC 9112 says: an {@code Host} header (exactly one, and valid) on
@@ -21,8 +20,6 @@ import java.util.regex.Pattern;
  */
 final class RequestTarget {
 
-    private static final Pattern HOST = Pattern.compile(
-            "(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9\\-._~!$&'()*+,;=%]*)(:[0-9]*)?");
 
     /** A request that can be served: its normalised, decoded path and its raw query (or null). */
     record Target(String path, boolean directory, String query) {
@@ -51,10 +48,49 @@ final class RequestTarget {
         if (hosts.size() > 1 || (hosts.isEmpty() && request.protocolVersion().equals(HttpVersion.HTTP_1_1))) {
             return HttpResponseStatus.BAD_REQUEST;
         }
-        if (!hosts.isEmpty() && !HOST.matcher(hosts.get(0)).matches()) {
+        if (!hosts.isEmpty() && !validHost(hosts.get(0))) {
             return HttpResponseStatus.BAD_REQUEST;
         }
         return null;
+    }
+
+    /** RFC 9110 7.2: {@code uri-host [ ":" port ]}, the host a reg-name or an IP literal in brackets. */
+    static boolean validHost(String h) {
+        int i = 0;
+        int n = h.length();
+        if (n > 0 && h.charAt(0) == '[') {
+            int close = h.indexOf(']');
+            if (close < 0) {
+                return false;
+            }
+            for (i = 1; i < close; i++) {
+                char c = h.charAt(i);
+                if (!(Character.digit(c, 16) >= 0 || c == ':' || c == '.')) {
+                    return false;
+                }
+            }
+            i = close + 1;
+        } else {
+            while (i < n && h.charAt(i) != ':') {
+                char c = h.charAt(i);
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-._~!$&'()*+,;=%".indexOf(c) >= 0)) {
+                    return false;
+                }
+                i++;
+            }
+        }
+        if (i == n) {
+            return true;
+        }
+        if (h.charAt(i) != ':') {
+            return false;
+        }
+        for (i++; i < n; i++) {
+            if (h.charAt(i) < '0' || h.charAt(i) > '9') {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The part of an origin-form or absolute-form target from the path on, or null for another form. */

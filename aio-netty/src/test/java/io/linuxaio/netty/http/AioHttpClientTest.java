@@ -155,18 +155,20 @@ class AioHttpClientTest {
         LeakRecorder.assertNoLeaks();
     }
 
-    static Channel serve(EventLoopGroup g, EpollAio a, Path dir) throws InterruptedException {
+    static Channel serve(EventLoopGroup g, EpollAio a, Path dir) throws Exception {
         return serve(g, a, dir, ByteBufAllocator.DEFAULT);
     }
 
-    static Channel serve(EventLoopGroup g, EpollAio a, Path dir, ByteBufAllocator alloc) throws InterruptedException {
+    static Channel serve(EventLoopGroup g, EpollAio a, Path dir, ByteBufAllocator alloc) throws Exception {
+        // one handler for every connection, built here: building one checks the root on the disk
+        AioHttpFileHandler handler = new AioHttpFileHandler(dir, a);
         return new ServerBootstrap().group(g).channel(EpollServerSocketChannel.class)
                 .childOption(ChannelOption.ALLOCATOR, alloc)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) throws Exception {
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(65536),
-                                new UriRecorder(), new AioHttpFileHandler(dir, a));
+                                new UriRecorder(), handler);
                     }
                 }).bind("127.0.0.1", 0).sync().channel();
     }

@@ -88,7 +88,8 @@ class HttpRefusalsTest {
         // more events than fs.aio-max-nr allows: io_setup answers EAGAIN on every try
         try (EpollAio aio = EpollAio.create(group, () -> AioContext.builder().queueDepth(1 << 20))) {
             // contexts made on first use (no bindAll, which would refuse to start the server)
-            Channel server = HttpFileServer.bind(group, "127.0.0.1", 0, pipeline -> pipeline.addLast(new AioHttpFileHandler(root, aio)));
+            AioHttpFileHandler handler = new AioHttpFileHandler(root, aio);
+            Channel server = HttpFileServer.bind(group, "127.0.0.1", 0, pipeline -> pipeline.addLast(handler));
             int port = ((InetSocketAddress) server.localAddress()).getPort();
             assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
                 for (int i = 0; i < 3; i++) {

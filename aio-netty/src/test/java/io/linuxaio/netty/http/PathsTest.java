@@ -15,9 +15,11 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** How request paths map to files: slashes, dot segments, directories and their index, dotfiles, special files. */
 class PathsTest extends ServedTreeTest {
@@ -102,6 +104,40 @@ class PathsTest extends ServedTreeTest {
             assertEquals("/with%20space/", http.get("/with%20space").header("location"));
         } finally {
             Files.delete(root.resolve("with space"));
+        }
+    }
+
+    @Test
+    void directoriesWithoutAnIndexCanBeListed() throws Exception {
+        Files.writeString(root.resolve("noindex/<b>&.txt"), "odd name");
+        Files.createDirectories(root.resolve("noindex/zdir"));
+        Files.writeString(root.resolve("noindex/.hidden"), "x");
+        try (RawHttp listed = RawHttp.serve(root, b -> b.listing(AioHttpFileHandler.Listing.HTML), HttpFileServer.Options.DEFAULT);
+             RawHttp json = RawHttp.serve(root, b -> b.listing(AioHttpFileHandler.Listing.JSON), HttpFileServer.Options.DEFAULT)) {
+            RawHttp.Response html = listed.get("/noindex/");
+            assertEquals(200, html.status());
+            assertEquals("text/html; charset=utf-8", html.header("content-type"));
+            String page = html.text();
+            assertTrue(page.contains("<title>Index of /noindex/</title>"), page);
+            assertTrue(page.contains("<a href=\"c.txt\">c.txt</a> "), page);
+            assertTrue(page.contains("<a href=\"%3Cb%3E&amp;.txt\">&lt;b&gt;&amp;.txt</a>"), page);
+            assertEquals("sub home", listed.get("/sub/").text(), "an index still comes first");
+            assertTrue(page.indexOf("zdir/") < page.indexOf("c.txt") && !page.contains(".hidden"), "directories first, no dotfiles: " + page);
+            // a HEAD states the listing's length and sends no body: the next answer follows its head at once
+            List<RawHttp.Response> heads = listed.exchange(RawHttp.request("HEAD", "/noindex/")
+                    + RawHttp.request("HEAD", "/a.txt"), true);
+            assertEquals(html.header("content-length"), heads.get(0).header("content-length"));
+            assertEquals("1", heads.get(1).header("content-length"));
+
+            RawHttp.Response list = json.get("/noindex/");
+            assertEquals("application/json", list.header("content-type"));
+            assertTrue(list.text().contains("{ \"name\":\"c.txt\", \"type\":\"file\", \"mtime\":\""), list.text());
+            assertTrue(list.text().contains("\"size\":1 }"), list.text());
+            assertEquals(403, json.get("/outdir/").status(), "a directory outside the root is not listed");
+        } finally {
+            Files.delete(root.resolve("noindex/<b>&.txt"));
+            Files.delete(root.resolve("noindex/zdir"));
+            Files.delete(root.resolve("noindex/.hidden"));
         }
     }
 

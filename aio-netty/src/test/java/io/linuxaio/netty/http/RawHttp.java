@@ -136,10 +136,11 @@ final class RawHttp implements AutoCloseable {
         return b.size() == 0 ? null : b.toString(StandardCharsets.ISO_8859_1);
     }
 
+    /** Stops the server; a quiet period, so that Netty closes the connections still open (some linger after a 400). */
     @Override
     public void close() throws Exception {
         server.close().sync();
         aio.close();
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        group.shutdownGracefully(50, 2000, TimeUnit.MILLISECONDS).sync();
     }
 }

@@ -57,6 +57,16 @@ class RequestValidationTest extends ServedTreeTest {
     }
 
     @Test
+    void aTargetOfAnotherFormEndsTheConnection() throws Exception {
+        try (java.net.Socket s = http.connect()) {
+            s.getOutputStream().write(("GET * HTTP/1.1\r\nHost: test\r\n\r\n" + RawHttp.request("GET", "/a.txt"))
+                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            assertEquals(400, RawHttp.read(s.getInputStream(), false).status());
+            assertEquals(null, RawHttp.read(s.getInputStream(), false), "the request after it was answered");
+        }
+    }
+
+    @Test
     void requestLinesOf8KiBAndHeaderBlocksOf16KiBAreRead() throws Exception {
         String longName = "/" + "x".repeat(8000);
         assertEquals(404, status(RawHttp.request("GET", longName)));
