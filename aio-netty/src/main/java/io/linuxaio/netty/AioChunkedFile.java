@@ -10,6 +10,7 @@ import io.netty.handler.stream.ChunkedWriteHandler;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.Objects;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
@@ -42,6 +43,12 @@ public final class AioChunkedFile implements ChunkedInput<ByteBuf> {
     private int inFlight;
     private Throwable failure;
     private boolean closed;
+    /**
+     * Inside {@link #readChunk}: a read that lands now (a request refused at once completes in the caller)
+     * is seen by that call, and must not resume the transfer, as {@code ChunkedWriteHandler} is not
+     * re-entrant. Loop thread.
+     */
+    private boolean inReadChunk;
 
     /** The whole file, in chunks of {@link #DEFAULT_CHUNK_SIZE}, for {@code channel}. */
     public AioChunkedFile(Channel channel, AioFile file) throws IOException {
@@ -83,17 +90,27 @@ public final class AioChunkedFile implements ChunkedInput<ByteBuf> {
     /** A chunk the kernel has read, or null while reads are in flight (the transfer resumes when one lands). */
     @Override
     public ByteBuf readChunk(ByteBufAllocator allocator) throws Exception {
+        ByteBuf chunk;
+        inReadChunk = true;
+        try {
+            chunk = failure == null ? ready.poll() : null;
+            fill(allocator);
+            if (chunk == null && failure == null) {
+                chunk = ready.poll(); // landed during fill
+            }
+        } finally {
+            inReadChunk = false;
+        }
+        if (chunk != null) {
+            handedOut += chunk.readableBytes();
+            return chunk;
+        }
         if (failure != null) {
             Throwable t = failure;
             failure = null;
             throw t instanceof Exception e ? e : new IOException(t);
         }
-        ByteBuf chunk = ready.poll();
-        if (chunk != null) {
-            handedOut += chunk.readableBytes();
-        }
-        fill(allocator);
-        return chunk;
+        return null;
     }
 
     /** Starts reads until {@code readAhead} chunks are read or in flight. Loop thread. */
@@ -127,13 +144,16 @@ public final class AioChunkedFile implements ChunkedInput<ByteBuf> {
         if (err == null && buf.readableBytes() < expected) {
             err = new IOException(file.path() + " ended before the range did: the file shrank during the transfer");
         }
+        if (err instanceof CompletionException && err.getCause() != null) {
+            err = err.getCause(); // the request's own failure, as the file reported it
+        }
         if (err != null) {
             buf.release();
             failure = err;
         } else {
             ready.add(buf);
         }
-        ChunkedWriteHandler writer = channel.pipeline().get(ChunkedWriteHandler.class);
+        ChunkedWriteHandler writer = inReadChunk ? null : channel.pipeline().get(ChunkedWriteHandler.class);
         if (writer != null) {
             writer.resumeTransfer();
         }

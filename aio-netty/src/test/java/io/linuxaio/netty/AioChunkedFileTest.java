@@ -1,6 +1,11 @@
 package io.linuxaio.netty;
 
+import io.linuxaio.AioClosedException;
+import io.linuxaio.AioContext;
 import io.linuxaio.AioFile;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.embedded.EmbeddedChannel;
 import io.linuxaio.testing.LeakCheck;
 import io.linuxaio.testing.TestFiles;
 import io.netty.bootstrap.ServerBootstrap;
@@ -30,6 +35,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -44,6 +50,8 @@ import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The file as a ChunkedInput behind ChunkedWriteHandler, raw and inside HttpChunkedInput, and cut short. */
 @ExtendWith(LeakCheck.class)
@@ -163,6 +171,59 @@ class AioChunkedFileTest {
             server.close().sync();
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /**
+     * A read refused at once (the file is closed) completes in the caller, inside readChunk: the transfer
+     * fails with that cause, and ChunkedWriteHandler, which is not re-entrant, is not resumed from inside
+     * its own call (it used to be, and then threw NoSuchElementException and leaked the chunk in hand).
+     */
+    @Test
+    void aReadRefusedInsideReadChunkFailsTheTransferOnce() throws Exception {
+        Path p = TestFiles.file(dir, "gone", TestFiles.random(100_000, 35));
+        try (AioContext ctx = AioContext.open()) {
+            AioFile f = ctx.open(p);
+            f.close();
+            EmbeddedChannel ch = new EmbeddedChannel(new ChunkedWriteHandler());
+            ChannelFuture done = ch.writeAndFlush(new AioChunkedFile(ch, f, 0, 100_000, 8192, 4));
+            assertTrue(done.isDone());
+            assertInstanceOf(AioClosedException.class, done.cause());
+            ch.checkException(); // nothing thrown inside the pipeline
+            assertEquals(null, (Object) ch.readOutbound());
+            ch.finishAndReleaseAll();
+        }
+    }
+
+    /** Reads that complete inline (page-cached, inlineCachedReads) inside readChunk: every byte once, in order. */
+    @Test
+    void readsCompletingInsideReadChunkStreamEveryByteInOrder() throws Exception {
+        byte[] data = TestFiles.random(200_000 + 17, 36);
+        Path p = TestFiles.file(dir, "cached", data);
+        try (AioContext ctx = AioContext.builder().inlineCachedReads(true).build(); AioFile f = ctx.open(p)) {
+            EmbeddedChannel ch = new EmbeddedChannel(new ChunkedWriteHandler());
+            ChannelFuture done = ch.writeAndFlush(new AioChunkedFile(ch, f, 0, data.length, 8192, 4));
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!done.isDone() && System.nanoTime() < deadline) {
+                ch.runPendingTasks(); // completions handed from the context's thread, if any were not inline
+                drain(ch, got);
+                Thread.onSpinWait();
+            }
+            drain(ch, got);
+            assertTrue(done.isSuccess(), () -> "transfer: " + done.cause());
+            ch.checkException();
+            assertArrayEquals(sha(data), sha(got.toByteArray()));
+            ch.finishAndReleaseAll();
+        }
+    }
+
+    private static void drain(EmbeddedChannel ch, ByteArrayOutputStream out) {
+        for (ByteBuf b; (b = ch.readOutbound()) != null; ) {
+            byte[] bytes = new byte[b.readableBytes()];
+            b.readBytes(bytes);
+            out.writeBytes(bytes);
+            b.release();
         }
     }
 }
