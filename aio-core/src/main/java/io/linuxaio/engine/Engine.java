@@ -83,6 +83,12 @@ public final class Engine {
             }
             this.owner = completionThread;
         }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{} created: ring of {} events, maxQueued {}, maxSubmitBatch {}, userSpaceReaping {}, "
+                    + "nonBlockingSubmit {}, inlineCachedReads {}, owner {}", this, kernel.ringSize, maxQueued,
+                    settings.maxSubmitBatch(), kernel.ring != null, settings.nonBlockingSubmit(),
+                    settings.inlineCachedReads(), owner == null ? "its completion thread" : owner);
+        }
     }
 
     // ================================================================== the hand-off (any thread)
