@@ -6,6 +6,7 @@
  * {@link io.linuxaio.spi} is what drivers (a Netty event loop, say) implement or call to own contexts.
  */
 module io.linuxaio.core {
+    requires jdk.jfr;
     requires org.slf4j;
 
     exports io.linuxaio;

@@ -2,6 +2,9 @@ package io.linuxaio;
 
 import io.linuxaio.engine.BlockingPool;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadFactory;
@@ -32,6 +35,8 @@ final class DefaultChannelContext {
      * Here it makes the context's completion thread.
      */
     static final String THREAD_FACTORY_PROPERTY = "java.nio.channels.DefaultThreadPool.threadFactory";
+
+    private static final Logger LOG = LoggerFactory.getLogger(DefaultChannelContext.class);
 
     private static final Object LOCK = new Object();
     /** Guarded by LOCK. */
@@ -80,6 +85,7 @@ final class DefaultChannelContext {
             unused = context;
             context = null;
         }
+        LOG.debug("default channel context {} released: closed on request", unused);
         unused.close(); // outside the lock: the teardown waits for the owner
         return true;
     }
@@ -113,6 +119,8 @@ final class DefaultChannelContext {
         if (idle == null) {
             scheduleIdleCheck(left);
         } else {
+            LOG.debug("default channel context {} released: no channel used it for {} s", idle,
+                    TimeUnit.NANOSECONDS.toSeconds(IDLE_NANOS));
             idle.close();
         }
     }
@@ -123,7 +131,9 @@ final class DefaultChannelContext {
         if (factory != null) {
             builder.threadFactory(threadFactory(factory));
         }
-        return builder.build();
+        AioContext c = builder.build();
+        LOG.debug("default channel context {} created for the channels opened without one", c);
+        return c;
     }
 
     private static ThreadFactory threadFactory(String className) {

@@ -43,6 +43,9 @@ final class Completer {
         int bufferStart = slots.bufferStarts[slot];
         int fd = slots.fds[slot];
         long memory = slots.ownMemory[slot];
+        RequestEvent event = slots.events[slot];
+        String way = slots.states[slot] == SlotState.IN_FALLBACK ? RequestEvent.POOL : RequestEvent.KERNEL;
+        long pollEvents = event != null && op == Op.POLL ? Iocb.aioBuf(kernel.iocb(slot)) : 0;
         RuntimeException problem = null;
         if (res > 0 && memory != 0 && op.isRead()) {
             try {
@@ -61,6 +64,9 @@ final class Completer {
             file.release(op);
         }
 
+        if (event != null) { // before the future completes: who saw it complete finds its event recorded
+            RequestEvents.end(event, file, fd, op, position, length, pollEvents, res, way);
+        }
         if (future.isDone()) {
             if (future.isCancelled()) {
                 counters.increment(Counters.FAILED); // cancelled by the caller: a cancelled poll completes here with its slot

@@ -83,6 +83,12 @@ public final class Engine {
             }
             this.owner = completionThread;
         }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{} created: ring of {} events, maxQueued {}, maxSubmitBatch {}, userSpaceReaping {}, "
+                    + "nonBlockingSubmit {}, inlineCachedReads {}, owner {}", this, kernel.ringSize, maxQueued,
+                    settings.maxSubmitBatch(), kernel.ring != null, settings.nonBlockingSubmit(),
+                    settings.inlineCachedReads(), owner == null ? "its completion thread" : owner);
+        }
     }
 
     // ================================================================== the hand-off (any thread)
@@ -106,11 +112,12 @@ public final class Engine {
             future.completeExceptionally(new AioClosedException(this + " is closed"));
             return;
         }
+        RequestEvent event = RequestEvents.begin(op);
         if (owner.inOwnerThread()) {
-            start(file, fd, op, bufferKind, position, length, arg, attachment, rwFlags, ioprio, future, false);
+            start(file, fd, op, bufferKind, position, length, arg, attachment, rwFlags, ioprio, future, event, false);
         } else {
             Request request = new Request(this, file, fd, op, bufferKind, position, length, arg, attachment, rwFlags,
-                    ioprio, future);
+                    ioprio, future, event);
             try {
                 owner.execute(request);
             } catch (RejectedExecutionException e) {
@@ -151,7 +158,8 @@ public final class Engine {
      * not take the slot an older waiting request is owed).
      */
     void start(FileHandle file, int fd, Op op, BufferKind kind, long position, long length, long arg,
-               Object attachment, int rwFlags, int ioprio, CompletableFuture<?> future, boolean queued) {
+               Object attachment, int rwFlags, int ioprio, CompletableFuture<?> future, RequestEvent event,
+               boolean queued) {
         if (future.isDone()) { // cancelled before it started
             if (file != null) {
                 file.release(op);
@@ -175,11 +183,12 @@ public final class Engine {
                 return;
             }
             counters.increment(Counters.RING_FULL_WAITS);
-            waiting.add(new Request(this, file, fd, op, kind, position, length, arg, attachment, rwFlags, ioprio, future));
+            waiting.add(new Request(this, file, fd, op, kind, position, length, arg, attachment, rwFlags, ioprio, future, event));
             counters.set(Counters.QUEUED, waiting.size());
             return;
         }
         int slot = slots.take(future, attachment, file, op, kind, fd, rwFlags, position, length);
+        slots.events[slot] = event;
         polls.started(future, slot);
 
         long buf;

@@ -98,9 +98,13 @@ final class InlineReads {
      */
     CompletableFuture<Integer> readOrContinue(Engine engine, FileHandle file, BufferKind kind, Object buffer, long address,
                                               long position, long length) {
+        RequestEvent event = RequestEvents.begin(Op.PREAD);
         long r = read(file, address, length, position);
         if (r < 0) {
-            return null;
+            return null; // the usual path records the request
+        }
+        if (event != null) {
+            RequestEvents.end(event, file, file.fd(), Op.PREAD, position, length, 0, r, RequestEvent.INLINE);
         }
         bytes.add(r);
         if (r == length || r == 0) {

@@ -2,6 +2,7 @@ package io.linuxaio.engine;
 
 import io.linuxaio.AioAbandonedException;
 import io.linuxaio.AioClosedException;
+import io.linuxaio.AioMetrics;
 import io.linuxaio.abi.Errno;
 import io.linuxaio.abi.ErrnoException;
 import org.slf4j.Logger;
@@ -52,6 +53,10 @@ final class Lifecycle {
      */
     private boolean closeReachedOwner;
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
+    /** When the context opened, and when it began to close or be abandoned: for the debug line at the end. */
+    private final long openedNanos = System.nanoTime();
+    private volatile long closingSinceNanos;
+    private volatile String closedHow = "closed";
 
     Lifecycle(Engine engine) {
         this.engine = engine;
@@ -94,6 +99,7 @@ final class Lifecycle {
      */
     void close() {
         if (STATE.compareAndSet(this, OPEN, CLOSING)) {
+            closingSinceNanos = System.nanoTime();
             try {
                 engine.owner().execute(this::closeOnOwner);
             } catch (RejectedExecutionException e) {
@@ -137,6 +143,10 @@ final class Lifecycle {
                 return;
             }
             if (STATE.compareAndSet(this, s, CLOSING)) {
+                if (s == OPEN) {
+                    closingSinceNanos = System.nanoTime();
+                }
+                closedHow = "abandoned (" + reason + ")";
                 break;
             }
         }
@@ -231,6 +241,12 @@ final class Lifecycle {
         }
         engine.kernel.release();
         engine.stopCompletionThread();
+        if (LOG.isDebugEnabled()) {
+            long now = System.nanoTime();
+            AioMetrics m = engine.metrics();
+            LOG.debug("{} {} after {} ms open, {} ms closing: {} requests completed, {} failed", engine, closedHow,
+                    (now - openedNanos) / 1_000_000, (now - closingSinceNanos) / 1_000_000, m.completed(), m.failed());
+        }
         closeFuture.complete(null);
     }
 }

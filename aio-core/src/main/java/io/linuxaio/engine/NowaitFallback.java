@@ -83,7 +83,12 @@ final class NowaitFallback {
         if (res == -Errno.EAGAIN || res == -Errno.EOPNOTSUPP) {
             if (res == -Errno.EOPNOTSUPP && slots.userFlags[slot] == 0) { // else another RWF_* flag may be the cause
                 FileHandle file = slots.files[slot];
-                if (slots.ops[slot].isWrite()) {
+                boolean write = slots.ops[slot].isWrite();
+                if (!(write ? file.nowaitWriteRefused : file.nowaitReadRefused)) {
+                    LOG.debug("{}: RWF_NOWAIT refused (EOPNOTSUPP) for the {}s of {}: they go to the blocking pool at once",
+                            engine, write ? "write" : "read", file.describe());
+                }
+                if (write) {
                     file.nowaitWriteRefused = true;
                 } else {
                     file.nowaitReadRefused = true;

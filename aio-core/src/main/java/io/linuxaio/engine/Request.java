@@ -21,9 +21,11 @@ final class Request implements Runnable {
     final int rwFlags;
     final int ioprio;
     final CompletableFuture<?> future;
+    /** The request's JFR event, begun when it was made; null while JFR does not record it. */
+    final RequestEvent event;
 
     Request(Engine engine, FileHandle file, int fd, Op op, BufferKind bufferKind, long position, long length, long arg,
-            Object attachment, int rwFlags, int ioprio, CompletableFuture<?> future) {
+            Object attachment, int rwFlags, int ioprio, CompletableFuture<?> future, RequestEvent event) {
         this.engine = engine;
         this.file = file;
         this.fd = fd;
@@ -36,17 +38,18 @@ final class Request implements Runnable {
         this.rwFlags = rwFlags;
         this.ioprio = ioprio;
         this.future = future;
+        this.event = event;
     }
 
     /** The hand-off: the owner starts the request as if it had been made there. */
     @Override
     public void run() {
-        engine.start(file, fd, op, bufferKind, position, length, arg, attachment, rwFlags, ioprio, future, false);
+        engine.start(file, fd, op, bufferKind, position, length, arg, attachment, rwFlags, ioprio, future, event, false);
     }
 
     /** Starts this request, which waited for a slot: it goes before any newer request. */
     void startQueued() {
-        engine.start(file, fd, op, bufferKind, position, length, arg, attachment, rwFlags, ioprio, future, true);
+        engine.start(file, fd, op, bufferKind, position, length, arg, attachment, rwFlags, ioprio, future, event, true);
     }
 
     /** Fails the request before it took a slot, giving its file reference back. */

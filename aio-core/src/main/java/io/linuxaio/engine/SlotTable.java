@@ -36,6 +36,8 @@ final class SlotTable {
     final int[] orderNext;
     /** Native memory of the request's own (bounce buffer, long iovec array), or 0; freed with the slot. */
     final long[] ownMemory;
+    /** The request's JFR event ({@link RequestEvents}), or null while JFR does not record it. */
+    final RequestEvent[] events;
 
     private final int[] freeStack;
     private int freeTop;
@@ -62,6 +64,7 @@ final class SlotTable {
         positions = new long[depth];
         lengths = new long[depth];
         ownMemory = new long[depth];
+        events = new RequestEvent[depth];
         orderPrev = new int[depth];
         orderNext = new int[depth];
         Arrays.fill(orderPrev, -1);
@@ -109,6 +112,7 @@ final class SlotTable {
         futures[slot] = null;
         attachments[slot] = null;
         files[slot] = null;
+        events[slot] = null;
         ownMemory[slot] = 0;
         states[slot] = SlotState.FREE;
         generations[slot]++;

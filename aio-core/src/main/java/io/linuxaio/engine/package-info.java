@@ -32,6 +32,8 @@
  * {@code Polls}, {@code Completer}, {@code Lifecycle} (close, abandon, release), {@code KernelContext}
  * (io_setup/io_destroy, eventfd, arena, ring, waker protocol), {@code Counters},
  * {@link io.linuxaio.engine.FileHandle} and {@link io.linuxaio.engine.FileOpener} (the descriptor and how
- * it is opened), {@code CompletionThread}, {@link io.linuxaio.engine.BlockingPool}.
+ * it is opened), {@code CompletionThread}, {@link io.linuxaio.engine.BlockingPool}, {@code RequestEvents}
+ * and the JFR events it begins in {@code Engine.submit} (or {@code InlineReads}) and ends in
+ * {@code Completer.endRequest} ({@code ReadEvent}, {@code WriteEvent}, {@code SyncEvent}, {@code PollEvent}).
  */
 package io.linuxaio.engine;

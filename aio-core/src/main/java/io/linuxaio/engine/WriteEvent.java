@@ -1,0 +1,31 @@
+package io.linuxaio.engine;
+
+import jdk.jfr.DataAmount;
+import jdk.jfr.Description;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+
+/**
+ * A write to a file, from the request to its completion. Made on the requesting thread, committed on the
+ * owner thread (see {@link RequestEvent}).
+ */
+@Name("io.linuxaio.Write")
+@Label("AIO File Write")
+@Description("A linux-aio write from its request to its completion; committed on the context's owner "
+        + "thread, so no stack trace is recorded")
+final class WriteEvent extends RequestEvent {
+
+    /** The instance whose {@code isEnabled()} the hot path asks: one check, no allocation while disabled. */
+    static final WriteEvent PROBE = new WriteEvent();
+
+    @Label("Position")
+    long position;
+
+    @Label("Bytes Requested")
+    @DataAmount
+    long bytesRequested;
+
+    @Label("Bytes Transferred")
+    @DataAmount
+    long bytesTransferred;
+}
