@@ -86,6 +86,14 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
     /**
      * Opens {@code path} as {@link AsynchronousFileChannel#open(Path, OpenOption...)} does, on a default
      * context shared by the channels opened without one: its completion thread runs the handlers.
+     *
+     * @param path the file to open
+     * @param options how to open it, as for {@link AioContext#open(Path, OpenOption...)}: READ when neither
+     *                READ nor WRITE is given
+     * @return a new channel on the default context; closing it releases its use of that context
+     * @throws IOException when the default context cannot be made or the file cannot be opened
+     *         ({@link java.nio.file.NoSuchFileException}, {@link java.nio.file.AccessDeniedException}, ...)
+     * @throws UnsupportedOperationException for {@link StandardOpenOption#APPEND} or an option of another kind
      */
     public static AioAsynchronousFileChannel open(Path path, OpenOption... options) throws IOException {
         return openShared(path, options.clone(), null, NO_ATTRIBUTES);
@@ -103,6 +111,17 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
      * closes it at once. The system
      * property {@code java.nio.channels.DefaultThreadPool.threadFactory}, the JDK's for its default group,
      * names the {@code ThreadFactory} of its completion thread.
+     *
+     * @param path the file to open
+     * @param options how to open it, as for {@link AioContext#open(Path, OpenOption...)}: READ when neither
+     *                READ nor WRITE is given
+     * @param executor where completion handlers run, or null for the default context's completion thread
+     * @param attrs must be empty
+     * @return a new channel on the default context; closing it releases its use of that context
+     * @throws IOException when the default context cannot be made or the file cannot be opened
+     *         ({@link java.nio.file.NoSuchFileException}, {@link java.nio.file.AccessDeniedException}, ...)
+     * @throws UnsupportedOperationException when a file attribute is given, for {@link StandardOpenOption#APPEND}
+     *         or an option of another kind
      */
     public static AioAsynchronousFileChannel open(Path path, Set<? extends OpenOption> options, ExecutorService executor,
                                                   FileAttribute<?>... attrs) throws IOException {
@@ -125,6 +144,18 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
      * Opens {@code path} as {@link AsynchronousFileChannel#open(Path, Set, ExecutorService, FileAttribute[])}
      * does, with requests through {@code context}, whose owner thread runs the handlers.
      * File attributes are not supported (an {@code UnsupportedOperationException} if any is given).
+     *
+     * @param path the file to open
+     * @param options how to open it, as for {@link AioContext#open(Path, OpenOption...)}: READ when neither
+     *                READ nor WRITE is given
+     * @param context the context that the channel's requests go through; closing the channel does not close it
+     * @param attrs must be empty
+     * @return a new channel on {@code context}
+     * @throws IOException when the file cannot be opened ({@link java.nio.file.NoSuchFileException},
+     *         {@link java.nio.file.AccessDeniedException}, ...)
+     * @throws AioClosedException when {@code context} is closed
+     * @throws UnsupportedOperationException when a file attribute is given, for {@link StandardOpenOption#APPEND}
+     *         or an option of another kind
      */
     public static AioAsynchronousFileChannel open(Path path, Set<? extends OpenOption> options, AioContext context,
                                                   FileAttribute<?>... attrs) throws IOException {
@@ -161,13 +192,19 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
      * Closes the default context of {@link #open(Path, OpenOption...)} now if no channel uses it (it closes
      * by itself after a while without channels): for a program that wants its kernel context and thread back
      * at once (a leak check of {@code /proc/sys/fs/aio-nr}, say). Waits for the teardown (some tens of
-     * milliseconds). Any thread but that context's owner. Returns whether it closed one.
+     * milliseconds). Any thread but that context's owner.
+     *
+     * @return whether it closed one: false when there is no default context or channels still use it
      */
     public static boolean releaseDefaultContext() {
         return DefaultChannelContext.closeIfUnused();
     }
 
-    /** The file under this channel. */
+    /**
+     * The file under this channel.
+     *
+     * @return the {@link AioFile} that this channel's requests go to
+     */
     public AioFile file() {
         return file;
     }
@@ -207,7 +244,13 @@ public final class AioAsynchronousFileChannel extends AsynchronousFileChannel {
         }
     }
 
-    /** {@link #force} without waiting: {@code fsync} ({@code metaData}) or {@code fdatasync} through AIO. */
+    /**
+     * {@link #force} without waiting: {@code fsync} ({@code metaData}) or {@code fdatasync} through AIO.
+     *
+     * @param metaData whether the file's metadata is written too ({@code fsync}) or only what reading the
+     *                 data needs ({@code fdatasync})
+     * @return completes when the file is durable, or exceptionally with an {@link AioIOException}
+     */
     public CompletableFuture<Void> forceAsync(boolean metaData) {
         return metaData ? file.fsync() : file.fdatasync();
     }

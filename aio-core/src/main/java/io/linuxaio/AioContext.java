@@ -251,6 +251,9 @@ public final class AioContext implements AutoCloseable {
          * the context). The thread runs every callback of the context; whether it is a daemon, and its name,
          * are the factory's choice. Drivers ({@link AioDriver#create}) own their contexts on threads of their
          * own and ignore it.
+         *
+         * @param threadFactory the factory of the completion thread; not null
+         * @return this builder
          */
         public Builder threadFactory(ThreadFactory threadFactory) {
             this.threadFactory = Objects.requireNonNull(threadFactory, "threadFactory");

@@ -50,7 +50,14 @@ public final class AioChunkedFile implements ChunkedInput<ByteBuf> {
      */
     private boolean inReadChunk;
 
-    /** The whole file, in chunks of {@link #DEFAULT_CHUNK_SIZE}, for {@code channel}. */
+    /**
+     * The whole file, as long as it is now, in chunks of {@link #DEFAULT_CHUNK_SIZE}, at most
+     * {@link #DEFAULT_READ_AHEAD} chunks read or waiting, for {@code channel}.
+     *
+     * @param channel the channel the chunks are written to; its pipeline holds a {@link ChunkedWriteHandler}
+     * @param file the file to read; it stays open when this input is closed
+     * @throws IOException when the file's size cannot be read ({@code statx} fails or the file is closed)
+     */
     public AioChunkedFile(Channel channel, AioFile file) throws IOException {
         this(channel, file, 0, file.size(), DEFAULT_CHUNK_SIZE, DEFAULT_READ_AHEAD);
     }
@@ -58,6 +65,14 @@ public final class AioChunkedFile implements ChunkedInput<ByteBuf> {
     /**
      * {@code length} bytes from {@code offset}, in chunks of {@code chunkSize}, at most {@code readAhead}
      * chunks read or waiting, for {@code channel} (whose pipeline holds a {@link ChunkedWriteHandler}).
+     *
+     * @param channel the channel the chunks are written to
+     * @param file the file to read; it stays open when this input is closed
+     * @param offset the first byte of the range, {@code >= 0}
+     * @param length the bytes in the range, {@code >= 0}; the range must not pass {@code Long.MAX_VALUE}
+     * @param chunkSize the most bytes in one chunk, {@code > 0}
+     * @param readAhead the most chunks read or waiting at once, {@code > 0}
+     * @throws IllegalArgumentException when one of the numbers is out of range
      */
     public AioChunkedFile(Channel channel, AioFile file, long offset, long length, int chunkSize, int readAhead) {
         this.channel = Objects.requireNonNull(channel, "channel");

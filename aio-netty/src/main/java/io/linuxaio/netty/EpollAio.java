@@ -265,6 +265,11 @@ public final class EpollAio implements AutoCloseable {
     /**
      * {@code path} opened once per loop of the group, lazily: a channel's requests then run on its own
      * loop's context and complete on its own loop (see {@link PerLoopFile}). Never blocks.
+     *
+     * @param path the file
+     * @param options as for {@link AioContext#open}
+     * @return the files of {@code path}, one per loop, none opened yet; close it when done
+     * @throws IllegalStateException when this {@code EpollAio} is closed
      */
     public PerLoopFile perLoop(Path path, OpenOption... options) {
         if (closed) {

@@ -41,7 +41,11 @@ public final class PerLoopFile implements AutoCloseable {
         this.options = options.clone();
     }
 
-    /** The path the files are opened with. */
+    /**
+     * The path the files are opened with.
+     *
+     * @return the path given to {@link EpollAio#perLoop}
+     */
     public Path path() {
         return path;
     }
@@ -50,6 +54,11 @@ public final class PerLoopFile implements AutoCloseable {
      * The file as opened on {@code loop}'s context (a loop of the group): complete at once after the first
      * call from that loop, else when the blocking pool has opened it, on that loop; failed with the error
      * the open met, or with {@link AioClosedException} once this is closed.
+     *
+     * @param loop a loop of the group, whose thread completes the file's requests
+     * @return the file opened on {@code loop}'s context
+     * @throws IllegalArgumentException when {@code loop} is not a loop of the group
+     * @throws IllegalStateException when the {@link EpollAio} is closed
      */
     public CompletableFuture<AioFile> forLoop(EventLoop loop) {
         if (closed) {

@@ -69,13 +69,22 @@ public final class AioHttpFileHandler extends ChannelInboundHandlerAdapter {
      * Serves the files under {@code root}, reading through {@code aio}'s context of each channel's loop, with
      * the defaults of {@link Builder}.
      *
+     * @param root the directory whose files are served
+     * @param aio the contexts of the loops of the channels' group
      * @throws IOException when {@code root} is not a directory
      */
     public AioHttpFileHandler(Path root, EpollAio aio) throws IOException {
         this(builder(root).aio(aio));
     }
 
-    /** Serves the files under {@code root}, reading through the context {@code contexts} gives for a channel. */
+    /**
+     * Serves the files under {@code root}, reading through the context {@code contexts} gives for a channel,
+     * with the defaults of {@link Builder}.
+     *
+     * @param root the directory whose files are served
+     * @param contexts the context to read a channel's files through, given the handler's context on the channel
+     * @throws IOException when {@code root} is not a directory
+     */
     public AioHttpFileHandler(Path root, Function<ChannelHandlerContext, AioContext> contexts) throws IOException {
         this(builder(root).contexts(contexts));
     }
@@ -104,7 +113,12 @@ public final class AioHttpFileHandler extends ChannelInboundHandlerAdapter {
         JSON
     }
 
-    /** A builder of a handler serving the files under {@code root}. */
+    /**
+     * A builder of a handler serving the files under {@code root}.
+     *
+     * @param root the directory whose files are served; {@link Builder#build()} checks it
+     * @return a builder with the defaults, to be given {@link Builder#aio} or {@link Builder#contexts}
+     */
     public static Builder builder(Path root) {
         return new Builder(Objects.requireNonNull(root, "root"));
     }
@@ -125,19 +139,38 @@ public final class AioHttpFileHandler extends ChannelInboundHandlerAdapter {
             this.root = root;
         }
 
-        /** Reads through {@code aio}'s context of each channel's loop: made over the channels' group. */
+        /**
+         * Reads through {@code aio}'s context of each channel's loop: made over the channels' group. It wins over
+         * {@link #contexts} when both are given.
+         *
+         * @param aio the contexts of the loops of the channels' group
+         * @return this builder
+         */
         public Builder aio(EpollAio aio) {
             this.aio = Objects.requireNonNull(aio, "aio");
             return this;
         }
 
-        /** Reads through the context {@code contexts} gives for a channel (instead of {@link #aio}). */
+        /**
+         * Reads through the context {@code contexts} gives for a channel (instead of {@link #aio}).
+         *
+         * @param contexts the context to read a channel's files through, given the handler's context on the
+         *                 channel
+         * @return this builder
+         */
         public Builder contexts(Function<ChannelHandlerContext, AioContext> contexts) {
             this.contexts = Objects.requireNonNull(contexts, "contexts");
             return this;
         }
 
-        /** The file a directory's URL serves (default {@code index.html}); null: none, a directory is 403. */
+        /**
+         * The file a directory's URL serves (default {@code index.html}); null: none, a directory is 403 (or
+         * listed, see {@link #listing}).
+         *
+         * @param index a file name, without {@code /}, or null
+         * @return this builder
+         * @throws IllegalArgumentException when {@code index} is empty or holds a {@code /}
+         */
         public Builder index(String index) {
             if (index != null && (index.isEmpty() || index.contains("/"))) {
                 throw new IllegalArgumentException("an index is a file name: " + index);
@@ -146,7 +179,12 @@ public final class AioHttpFileHandler extends ChannelInboundHandlerAdapter {
             return this;
         }
 
-        /** Whether names that start with a dot ({@code .git}, {@code .env}) are served (default: no, 404). */
+        /**
+         * Whether names that start with a dot ({@code .git}, {@code .env}) are served (default: no, 404).
+         *
+         * @param serve true to serve them
+         * @return this builder
+         */
         public Builder dotfiles(boolean serve) {
             this.dotfiles = serve;
             return this;
@@ -155,6 +193,9 @@ public final class AioHttpFileHandler extends ChannelInboundHandlerAdapter {
         /**
          * Whether {@code a.js.br} or {@code a.js.gz} is served for {@code a.js} when the client accepts that
          * coding (nginx's {@code gzip_static}), with {@code Vary: Accept-Encoding}. Default: no.
+         *
+         * @param serve true to serve precompressed files
+         * @return this builder
          */
         public Builder precompressed(boolean serve) {
             this.precompressed = serve;
@@ -165,6 +206,10 @@ public final class AioHttpFileHandler extends ChannelInboundHandlerAdapter {
          * The charset named in the {@code Content-Type} of the given types (default {@code utf-8} on
          * {@code text/plain}, {@code text/css}, {@code text/javascript}, {@code text/markdown},
          * {@code text/csv}; HTML is left to declare its own); null names none.
+         *
+         * @param charset the charset's name, or null for none
+         * @param types the media types ({@code text/plain}, ...) that name it; they replace the default ones
+         * @return this builder
          */
         public Builder charset(String charset, Set<String> types) {
             this.charset = charset;
@@ -175,13 +220,22 @@ public final class AioHttpFileHandler extends ChannelInboundHandlerAdapter {
         /**
          * Whether a directory without an index file is listed, as nginx's {@code autoindex} does (in HTML or in
          * JSON), instead of answering 403. Default: {@link Listing#OFF}.
+         *
+         * @param format how to list, or {@link Listing#OFF} for 403
+         * @return this builder
          */
         public Builder listing(Listing format) {
             this.listing = Objects.requireNonNull(format, "format");
             return this;
         }
 
-        /** @throws IOException when the root is not a directory */
+        /**
+         * A handler with these settings. It checks the root on the disk: call it off the event loops.
+         *
+         * @return the new handler
+         * @throws IOException when the root is not a directory
+         * @throws NullPointerException when neither {@link #aio} nor {@link #contexts} was given
+         */
         public AioHttpFileHandler build() throws IOException {
             return new AioHttpFileHandler(this);
         }

@@ -62,7 +62,11 @@ public final class HttpFileServer {
      *
      * @param maxRequestLine the longest request line (414 past it)
      * @param maxHeaderBlock the largest block of header fields (431 past it)
-     * @param headerTimeout, keepAliveTimeout, sendTimeout those of {@link HttpTimeouts} (zero: none)
+     * @param headerTimeout the longest time to read a request head ({@link HttpTimeouts}; zero: none)
+     * @param keepAliveTimeout the longest time an idle keep-alive connection waits for its next request
+     *                         ({@link HttpTimeouts}; zero: none)
+     * @param sendTimeout the longest time a response may go without a write reaching the socket
+     *                    ({@link HttpTimeouts}; zero: none)
      */
     public record Options(int maxRequestLine, int maxHeaderBlock, Duration headerTimeout, Duration keepAliveTimeout,
                           Duration sendTimeout) {
@@ -70,6 +74,18 @@ public final class HttpFileServer {
         public static final Options DEFAULT = new Options(8192, 32 * 1024, HttpTimeouts.DEFAULT_HEADER,
                 HttpTimeouts.DEFAULT_KEEP_ALIVE, HttpTimeouts.DEFAULT_SEND);
 
+        /**
+         * Checks the limits.
+         *
+         * @param maxRequestLine the longest request line (414 past it)
+         * @param maxHeaderBlock the largest block of header fields (431 past it)
+         * @param headerTimeout the longest time to read a request head (zero: none)
+         * @param keepAliveTimeout the longest time an idle keep-alive connection waits for its next request
+         *                         (zero: none)
+         * @param sendTimeout the longest time a response may go without a write reaching the socket (zero: none)
+         * @throws IllegalArgumentException when {@code maxRequestLine} or {@code maxHeaderBlock} is not positive
+         * @throws NullPointerException when a timeout is null
+         */
         public Options {
             if (maxRequestLine <= 0 || maxHeaderBlock <= 0) {
                 throw new IllegalArgumentException("limits must be positive: " + maxRequestLine + ", " + maxHeaderBlock);
@@ -79,7 +95,15 @@ public final class HttpFileServer {
             Objects.requireNonNull(sendTimeout, "sendTimeout");
         }
 
-        /** These options with other timeouts. */
+        /**
+         * These options with other timeouts.
+         *
+         * @param header the new {@link #headerTimeout()}
+         * @param keepAlive the new {@link #keepAliveTimeout()}
+         * @param send the new {@link #sendTimeout()}
+         * @return new options with this request line and header block limits and the given timeouts
+         * @throws NullPointerException when a timeout is null
+         */
         public Options withTimeouts(Duration header, Duration keepAlive, Duration send) {
             return new Options(maxRequestLine, maxHeaderBlock, header, keepAlive, send);
         }
@@ -91,7 +115,12 @@ public final class HttpFileServer {
     /** Adds the request handlers of one new connection; called on the connection's event loop. */
     @FunctionalInterface
     public interface Handlers {
-        /** Adds to {@code pipeline}, after the codec and the aggregator, the handlers that answer the requests. */
+        /**
+         * Adds to {@code pipeline}, after the codec and the aggregator, the handlers that answer the requests.
+         *
+         * @param pipeline the pipeline of the new connection
+         * @throws Exception when the handlers cannot be made; the connection is then closed
+         */
         void addTo(ChannelPipeline pipeline) throws Exception;
     }
 
@@ -101,9 +130,15 @@ public final class HttpFileServer {
      * every loop's AIO context first ({@link EpollAio#bindAll()}) so that no loop pays for it during its
      * first request.
      *
+     * @param group the epoll loops that accept and run the connections
+     * @param aio the contexts of {@code group}'s loops
+     * @param root the directory whose files are served
+     * @param host the address to bind (a name or a literal)
+     * @param port the port to bind; 0 picks a free one
      * @return the bound server channel
      * @throws IOException when {@code root} is not a directory (nothing is bound then)
      * @throws IllegalArgumentException when {@code aio} was made over another group
+     * @throws InterruptedException when interrupted while waiting for the bind
      */
     public static Channel bind(EventLoopGroup group, EpollAio aio, Path root, String host, int port)
             throws IOException, InterruptedException {
@@ -119,7 +154,18 @@ public final class HttpFileServer {
         return bind(group, handler, host, port, Options.DEFAULT);
     }
 
-    /** Serves with {@code handler} (one instance for every connection) under the given limits. */
+    /**
+     * Serves with {@code handler} (one instance for every connection) under the given limits, on
+     * {@code host:port}; a failure to bind ({@link java.net.BindException}, say) is thrown as it is.
+     *
+     * @param group the epoll loops that accept and run the connections
+     * @param handler the file handler shared by every connection
+     * @param host the address to bind (a name or a literal)
+     * @param port the port to bind; 0 picks a free one
+     * @param options the limits and timeouts of each connection
+     * @return the bound server channel
+     * @throws InterruptedException when interrupted while waiting for the bind
+     */
     public static Channel bind(EventLoopGroup group, AioHttpFileHandler handler, String host, int port, Options options)
             throws InterruptedException {
         Objects.requireNonNull(handler, "handler");
@@ -139,7 +185,12 @@ public final class HttpFileServer {
      * transport; each connection's pipeline holds the codec and the aggregator, then what {@code handlers}
      * adds.
      *
+     * @param group the epoll loops that accept and run the connections
+     * @param host the address to bind (a name or a literal)
+     * @param port the port to bind; 0 picks a free one
+     * @param handlers what adds the request handlers to each new connection's pipeline
      * @return the bound server channel
+     * @throws InterruptedException when interrupted while waiting for the bind
      */
     public static Channel bind(EventLoopGroup group, String host, int port, Handlers handlers) throws InterruptedException {
         Objects.requireNonNull(handlers, "handlers");

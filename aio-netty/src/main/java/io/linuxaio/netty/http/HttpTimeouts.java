@@ -26,9 +26,11 @@ import java.util.concurrent.TimeUnit;
  */
 public final class HttpTimeouts extends ChannelDuplexHandler implements ChannelFutureListener {
 
-    /** nginx's defaults. */
+    /** nginx's default {@code client_header_timeout}: 60 s to read a request head. */
     public static final Duration DEFAULT_HEADER = Duration.ofSeconds(60);
+    /** nginx's default {@code keepalive_timeout}: 75 s of waiting for the next request. */
     public static final Duration DEFAULT_KEEP_ALIVE = Duration.ofSeconds(75);
+    /** nginx's default {@code send_timeout}: 60 s of a response without progress. */
     public static final Duration DEFAULT_SEND = Duration.ofSeconds(60);
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpTimeouts.class);
@@ -53,6 +55,14 @@ public final class HttpTimeouts extends ChannelDuplexHandler implements ChannelF
         this(DEFAULT_HEADER, DEFAULT_KEEP_ALIVE, DEFAULT_SEND);
     }
 
+    /**
+     * The given timeouts; a zero or negative duration turns that one off.
+     *
+     * @param header the longest time to read a request head, from the connection's start or a request's first
+     *               byte
+     * @param keepAlive the longest time an idle keep-alive connection waits for its next request
+     * @param send the longest time a response may go without a write reaching the socket
+     */
     public HttpTimeouts(Duration header, Duration keepAlive, Duration send) {
         this.headerNanos = nanos(header);
         this.keepAliveNanos = nanos(keepAlive);
