@@ -145,10 +145,7 @@ public final class LibC {
     }
 
     private static MethodHandle need(MethodHandle h, String name) {
-        if (h == null) {
-            throw Native.missing(name);
-        }
-        return h;
+        return Native.need(h, name);
     }
 
     /**
