@@ -6,7 +6,7 @@ module io.linuxaio.micrometer {
     requires transitive io.linuxaio.core;
     requires transitive micrometer.core;
     // only EpollAioMeters touches them: an application without Netty runs without these modules
-    requires static io.linuxaio.netty;
+    requires static transitive io.linuxaio.netty;
     requires static io.netty.transport;
 
     exports io.linuxaio.micrometer;
