@@ -278,7 +278,8 @@ public final class EpollAio implements AutoCloseable {
 
     /**
      * {@return the sums of the counters of the loops' contexts created so far} A loop whose context is not
-     * created yet counts zero; a context keeps counting in the sums once closed, so the sums never decrease.
+     * created yet counts zero; a closed context keeps its counts in the sums, so the counts (not the levels:
+     * in flight, queued) never decrease.
      * Any thread (a snapshot that may lag a little).
      */
     public AioMetrics metrics() {
