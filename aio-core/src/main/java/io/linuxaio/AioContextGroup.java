@@ -110,17 +110,11 @@ public final class AioContextGroup implements AutoCloseable {
 
     /** {@return the sums of the contexts' counters} A snapshot that may lag a little. */
     public AioMetrics metrics() {
-        long[] s = new long[14];
+        AioMetrics sum = AioMetrics.ZERO;
         for (AioContext c : contexts) {
-            AioMetrics m = c.metrics();
-            long[] v = {m.submitted(), m.completed(), m.failed(), m.bytesRead(), m.bytesWritten(), m.inFlight(),
-                    m.queued(), m.ringFullWaits(), m.fallbacks(), m.ioSubmitCalls(), m.ioGeteventsCalls(),
-                    m.userReapedEvents(), m.staleCompletions(), m.inlineReads()};
-            for (int i = 0; i < v.length; i++) {
-                s[i] += v[i];
-            }
+            sum = sum.plus(c.metrics());
         }
-        return new AioMetrics(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12], s[13]);
+        return sum;
     }
 
     /** Closes every context (see {@link AioContext#close()}). Idempotent. */

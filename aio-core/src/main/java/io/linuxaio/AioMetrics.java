@@ -24,4 +24,22 @@ package io.linuxaio;
 public record AioMetrics(long submitted, long completed, long failed, long bytesRead, long bytesWritten,
                          long inFlight, long queued, long ringFullWaits, long fallbacks, long ioSubmitCalls,
                          long ioGeteventsCalls, long userReapedEvents, long staleCompletions, long inlineReads) {
+
+    /** Every counter at zero: the metrics of no context. */
+    public static final AioMetrics ZERO = new AioMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+    /**
+     * {@return the sums of each counter of {@code this} and {@code other}}: the metrics of two contexts
+     * together (a group's, say).
+     *
+     * @param other the other snapshot
+     */
+    public AioMetrics plus(AioMetrics other) {
+        return new AioMetrics(submitted + other.submitted, completed + other.completed, failed + other.failed,
+                bytesRead + other.bytesRead, bytesWritten + other.bytesWritten, inFlight + other.inFlight,
+                queued + other.queued, ringFullWaits + other.ringFullWaits, fallbacks + other.fallbacks,
+                ioSubmitCalls + other.ioSubmitCalls, ioGeteventsCalls + other.ioGeteventsCalls,
+                userReapedEvents + other.userReapedEvents, staleCompletions + other.staleCompletions,
+                inlineReads + other.inlineReads);
+    }
 }

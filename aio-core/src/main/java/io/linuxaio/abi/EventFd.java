@@ -36,7 +36,7 @@ public final class EventFd {
     public static int eventfd(int initval, int flags) {
         MemorySegment st = Native.callState();
         try {
-            int r = (int) EVENTFD.invokeExact(st, initval, flags);
+            int r = (int) Native.need(EVENTFD, "eventfd").invokeExact(st, initval, flags);
             return r == -1 ? -Native.errno(st) : r;
         } catch (Throwable t) {
             throw Native.rethrow(t);

@@ -116,6 +116,7 @@ public final class LibC {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT));
     private static final MethodHandle PWRITEV2 = Native.libc("pwritev2",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle ISATTY = Native.libc("isatty", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle FSYNC = Native.libc("fsync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle FDATASYNC = Native.libc("fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle FTRUNCATE = Native.libc("ftruncate64", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
@@ -144,10 +145,7 @@ public final class LibC {
     }
 
     private static MethodHandle need(MethodHandle h, String name) {
-        if (h == null) {
-            throw Native.missing(name);
-        }
-        return h;
+        return Native.need(h, name);
     }
 
     /**
@@ -207,6 +205,22 @@ public final class LibC {
         MemorySegment st = Native.callState();
         try {
             return (int) result((int) need(CLOSE, "close").invokeExact(st, fd), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /**
+     * {@code int isatty(int fd)}: whether {@code fd} refers to a terminal (the JDK tells it for no
+     * descriptor but standard input and output together).
+     *
+     * @param fd the descriptor
+     * @return true when it is a terminal; false otherwise, or when it is not open
+     */
+    public static boolean isatty(int fd) {
+        MemorySegment st = Native.callState();
+        try {
+            return (int) need(ISATTY, "isatty").invokeExact(st, fd) == 1;
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }

@@ -65,7 +65,7 @@ public final class LinuxAio {
     public static int io_setup(int nrEvents, MemorySegment ctxIdp) {
         MemorySegment st = Native.callState();
         try {
-            return (int) result((long) IO_SETUP.invokeExact(st, NR_IO_SETUP, nrEvents & 0xffffffffL, ctxIdp), st);
+            return (int) result((long) Native.need(IO_SETUP, "io_setup").invokeExact(st, NR_IO_SETUP, nrEvents & 0xffffffffL, ctxIdp), st);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -80,7 +80,7 @@ public final class LinuxAio {
     public static int io_destroy(long ctx) {
         MemorySegment st = Native.callState();
         try {
-            return (int) result((long) IO_DESTROY.invokeExact(st, NR_IO_DESTROY, ctx), st);
+            return (int) result((long) Native.need(IO_DESTROY, "io_destroy").invokeExact(st, NR_IO_DESTROY, ctx), st);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -98,7 +98,7 @@ public final class LinuxAio {
     public static long io_submit(long ctx, long nr, MemorySegment iocbpp) {
         MemorySegment st = Native.callState();
         try {
-            return result((long) IO_SUBMIT.invokeExact(st, NR_IO_SUBMIT, ctx, nr, iocbpp), st);
+            return result((long) Native.need(IO_SUBMIT, "io_submit").invokeExact(st, NR_IO_SUBMIT, ctx, nr, iocbpp), st);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -116,7 +116,7 @@ public final class LinuxAio {
     public static int io_cancel(long ctx, MemorySegment iocb, MemorySegment result) {
         MemorySegment st = Native.callState();
         try {
-            return (int) result((long) IO_CANCEL.invokeExact(st, NR_IO_CANCEL, ctx, iocb, result), st);
+            return (int) result((long) Native.need(IO_CANCEL, "io_cancel").invokeExact(st, NR_IO_CANCEL, ctx, iocb, result), st);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -135,7 +135,7 @@ public final class LinuxAio {
     public static long io_getevents(long ctx, long minNr, long nr, MemorySegment events, MemorySegment timeout) {
         MemorySegment st = Native.callState();
         try {
-            return result((long) IO_GETEVENTS.invokeExact(st, NR_IO_GETEVENTS, ctx, minNr, nr, events, timeout), st);
+            return result((long) Native.need(IO_GETEVENTS, "io_getevents").invokeExact(st, NR_IO_GETEVENTS, ctx, minNr, nr, events, timeout), st);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -157,7 +157,7 @@ public final class LinuxAio {
                                      MemorySegment usig) {
         MemorySegment st = Native.callState();
         try {
-            return result((long) IO_PGETEVENTS.invokeExact(st, NR_IO_PGETEVENTS, ctx, minNr, nr, events, timeout, usig), st);
+            return result((long) Native.need(IO_PGETEVENTS, "io_pgetevents").invokeExact(st, NR_IO_PGETEVENTS, ctx, minNr, nr, events, timeout, usig), st);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -273,9 +273,14 @@ public final class LinuxAio {
      * Throws if Linux AIO cannot be used.
      *
      * @throws UnsatisfiedLinkError whose cause says why Linux AIO is unavailable
+     * @throws IllegalCallerException when the JVM denies the library native access: its message names the
+     *         {@code --enable-native-access} option to add
      */
     public static void ensureAvailability() {
         Throwable cause = Availability.CAUSE;
+        if (cause instanceof IllegalCallerException denied) {
+            throw new IllegalCallerException(denied.getMessage(), denied);
+        }
         if (cause != null) {
             throw (UnsatisfiedLinkError) new UnsatisfiedLinkError("Linux AIO is not available: " + cause.getMessage())
                     .initCause(cause);
@@ -300,6 +305,9 @@ public final class LinuxAio {
             if (ARCH == null) {
                 return new UnsupportedOperationException("Linux AIO is supported on little-endian Linux x86_64, aarch64 "
                         + "and riscv64; this JVM runs on " + System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+            }
+            if (NativeAccess.isDenied()) {
+                return NativeAccess.deniedException();
             }
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment ctxp = arena.allocate(JAVA_LONG);

@@ -43,7 +43,10 @@ final class Native {
         return callState.get(ValueLayout.JAVA_INT, ERRNO_OFFSET);
     }
 
-    /** A handle for a libc function that captures errno; {@code null} when libc lacks the symbol. */
+    /**
+     * A handle for a libc function that captures errno; {@code null} when libc lacks the symbol or the JVM
+     * denies native access (see {@link NativeAccess}).
+     */
     static MethodHandle libc(String name, FunctionDescriptor descriptor, Linker.Option... options) {
         Optional<MemorySegment> symbol = LIBC.find(name);
         if (symbol.isEmpty()) {
@@ -52,12 +55,12 @@ final class Native {
         Linker.Option[] all = new Linker.Option[options.length + 1];
         all[0] = CAPTURE_ERRNO;
         System.arraycopy(options, 0, all, 1, options.length);
-        return LINKER.downcallHandle(symbol.get(), descriptor, all);
+        return NativeAccess.downcall(symbol.get(), descriptor, all);
     }
 
     /** A handle for a libc function that does not set errno. */
     static MethodHandle libcNoErrno(String name, FunctionDescriptor descriptor) {
-        return LIBC.find(name).map(s -> LINKER.downcallHandle(s, descriptor)).orElse(null);
+        return LIBC.find(name).map(s -> NativeAccess.downcall(s, descriptor)).orElse(null);
     }
 
     /** {@code long syscall(long number, ...)} with {@code argc} variadic arguments of the given layouts. */
@@ -68,8 +71,20 @@ final class Native {
         return libc("syscall", FunctionDescriptor.of(ValueLayout.JAVA_LONG, all), Linker.Option.firstVariadicArg(1));
     }
 
-    static UnsupportedOperationException missing(String name) {
+    /** Why a handle is null: native access denied, or the symbol missing from this C library. */
+    static RuntimeException missing(String name) {
+        if (NativeAccess.isDenied()) {
+            return NativeAccess.deniedException();
+        }
         return new UnsupportedOperationException(name + " is not available in this C library");
+    }
+
+    /** {@code h}, or the exception that says why it is null. */
+    static MethodHandle need(MethodHandle h, String name) {
+        if (h == null) {
+            throw missing(name);
+        }
+        return h;
     }
 
     static RuntimeException rethrow(Throwable t) {

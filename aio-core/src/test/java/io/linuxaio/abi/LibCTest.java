@@ -15,6 +15,7 @@ import static io.linuxaio.abi.TestSupport.pattern;
 import static io.linuxaio.abi.TestSupport.toBytes;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,6 +26,17 @@ class LibCTest {
 
     @TempDir
     Path dir;
+
+    @Test
+    void isattyIsFalseForAFileAndAClosedDescriptor() throws Exception {
+        int fd = LibC.open(Files.write(dir.resolve("tty"), new byte[1]), LibC.O_RDONLY, 0);
+        try {
+            assertFalse(LibC.isatty(fd));
+        } finally {
+            LibC.close(fd);
+        }
+        assertFalse(LibC.isatty(fd));
+    }
 
     @Test
     void openOfMissingFileThrowsEnoentNamingThePath() {

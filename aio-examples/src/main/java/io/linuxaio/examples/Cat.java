@@ -35,7 +35,7 @@ import static java.nio.file.StandardOpenOption.READ;
  *
  * <pre>mvn -q -pl aio-examples -am package -DskipTests exec:java -Dexec.mainClass=io.linuxaio.examples.Cat -Dexec.args="--direct README.md"</pre>
  */
-@Command(name = "cat", mixinStandardHelpOptions = true,
+@Command(name = "cat", mixinStandardHelpOptions = true, versionProvider = ExampleVersion.class,
         description = "Writes a file to standard output, reading it with Linux AIO (several reads in flight, in order).")
 public final class Cat implements Callable<Integer> {
 
@@ -52,7 +52,7 @@ public final class Cat implements Callable<Integer> {
             description = "bytes per read: 4096, 64K, 1M... (default: ${DEFAULT-VALUE})")
     int blockSize;
 
-    @Option(names = "--no-progress", description = "no progress bar (it goes to stderr, and only when stdout is not a terminal)")
+    @Option(names = "--no-progress", description = "no progress bar (it goes to stderr, only when stderr is a terminal and stdout is not)")
     boolean noProgress;
 
     @Spec
@@ -130,7 +130,10 @@ public final class Cat implements Callable<Integer> {
         return true;
     }
 
-    /** A bar on stderr, or null: with --no-progress, or when stdout is a terminal (the bar would garble the text). */
+    /**
+     * A bar on stderr, or null: with --no-progress, when stdout is a terminal (the bar would garble the text),
+     * or when stderr is not one.
+     */
     private ProgressBar progressBar(long size) {
         Console console = System.console();
         return ExampleSupport.bytesProgressBar(!noProgress && (console == null || !console.isTerminal()), "cat", size);

@@ -46,7 +46,7 @@ import static java.nio.file.StandardOpenOption.WRITE;
  *
  * <pre>mvn -q -pl aio-examples -am package -DskipTests exec:java -Dexec.mainClass=io.linuxaio.examples.Copy -Dexec.args="--direct --verify big.iso /tmp/big.iso"</pre>
  */
-@Command(name = "copy", mixinStandardHelpOptions = true,
+@Command(name = "copy", mixinStandardHelpOptions = true, versionProvider = ExampleVersion.class,
         description = "Copies SRC to DST with Linux AIO, several blocks in flight, then reports MiB/s and the library's counters.")
 public final class Copy implements Callable<Integer> {
 

@@ -1,5 +1,6 @@
 package io.linuxaio.examples;
 
+import io.linuxaio.abi.LibC;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -97,14 +98,27 @@ final class ExampleSupport {
     }
 
     /**
-     * A progress bar on standard error, or null when {@code show} is false (callers skip a null bar).
+     * {@return whether standard error is a terminal} A bar written elsewhere (a file, a pipe, a test's capture)
+     * would fill it with carriage returns and block characters.
+     */
+    static boolean stderrIsTerminal() {
+        try {
+            return LibC.isatty(2);
+        } catch (RuntimeException | LinkageError e) {
+            return false; // no native access, say: no bar
+        }
+    }
+
+    /**
+     * A progress bar on standard error, or null when {@code show} is false or standard error is not a
+     * terminal (callers skip a null bar).
      *
      * @param max the total, or -1 when it is not known
      * @param unit the unit's name, {@code " MiB"} say, and {@code unitSize} how many steps make one
      * @param speed whether the bar shows the speed too
      */
     static ProgressBar progressBar(boolean show, String task, long max, String unit, long unitSize, boolean speed) {
-        if (!show) {
+        if (!show || !stderrIsTerminal()) {
             return null;
         }
         ProgressBarBuilder b = new ProgressBarBuilder().setTaskName(task).setInitialMax(max).setUnit(unit, unitSize)

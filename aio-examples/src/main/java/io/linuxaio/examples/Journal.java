@@ -72,7 +72,7 @@ import java.util.zip.CRC32C;
  *
  * <pre>mvn -q -pl aio-examples -am package -DskipTests exec:java -Dexec.mainClass=io.linuxaio.examples.Journal -Dexec.args="--producers 8 --records 200000"</pre>
  */
-@Command(name = "journal", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "journal", mixinStandardHelpOptions = true, versionProvider = ExampleVersion.class, sortOptions = false,
         description = {"An append-only log with group commit over Linux AIO: producer threads append framed records "
                 + "(length, sequence number, CRC32C, payload); the records that arrive while a batch is being written "
                 + "form the next batch, written with one write and made durable with one fdatasync; every append's "

@@ -32,7 +32,7 @@ import static io.linuxaio.abi.AioAbi.POLLOUT;
  *
  * <pre>mvn -q -pl aio-examples -am package -DskipTests exec:java -Dexec.mainClass=io.linuxaio.examples.PollDemo</pre>
  */
-@Command(name = "poll", mixinStandardHelpOptions = true,
+@Command(name = "poll", mixinStandardHelpOptions = true, versionProvider = ExampleVersion.class,
         description = "Waits on a pipe, a socket pair and an eventfd with IOCB_CMD_POLL, makes each ready, then cancels a poll.")
 public final class PollDemo implements Callable<Integer> {
 

@@ -33,7 +33,7 @@ import java.util.concurrent.Callable;
  *
  * <pre>mvn -q -pl aio-examples -am package -DskipTests exec:java -Dexec.mainClass=io.linuxaio.examples.Raw -Dexec.args="--text 'hello, kernel'"</pre>
  */
-@Command(name = "raw", mixinStandardHelpOptions = true,
+@Command(name = "raw", mixinStandardHelpOptions = true, versionProvider = ExampleVersion.class,
         description = "Reads a temporary file with the raw Linux AIO system calls and prints every step.")
 public final class Raw implements Callable<Integer> {
 

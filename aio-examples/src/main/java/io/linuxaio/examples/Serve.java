@@ -30,7 +30,7 @@ import java.util.function.UnaryOperator;
  *
  * <pre>mvn -q -pl aio-examples -am package -DskipTests exec:java -Dexec.mainClass=io.linuxaio.examples.Serve -Dexec.args="/var/www --port 8080"</pre>
  */
-@Command(name = "serve", mixinStandardHelpOptions = true,
+@Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = ExampleVersion.class,
         description = "Serves a directory over HTTP/1.1 (GET, HEAD, ranges, ETag) with Linux AIO on Netty epoll loops.")
 public final class Serve implements Callable<Integer> {
 

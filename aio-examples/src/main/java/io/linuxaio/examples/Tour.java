@@ -51,7 +51,7 @@ import static java.nio.file.StandardOpenOption.WRITE;
  * the next read, so {@code iodepth} reads are always in flight and every {@code io_submit} carries the
  * reads that the completions of one loop turn started.
  */
-@Command(name = "tour", mixinStandardHelpOptions = true,
+@Command(name = "tour", mixinStandardHelpOptions = true, versionProvider = ExampleVersion.class,
         description = "Writes a scratch file with O_DIRECT, reads it back at random on a Netty epoll loop through Linux AIO "
                 + "and through FileChannel, verifies every byte, and compares.")
 public final class Tour implements Callable<Integer> {

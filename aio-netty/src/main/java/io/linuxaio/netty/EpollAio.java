@@ -2,6 +2,7 @@ package io.linuxaio.netty;
 
 import io.linuxaio.AioContext;
 import io.linuxaio.AioFile;
+import io.linuxaio.AioMetrics;
 import io.linuxaio.spi.AioDriver;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -16,6 +17,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -276,6 +279,40 @@ public final class EpollAio implements AutoCloseable {
             throw new IllegalStateException("this EpollAio is closed");
         }
         return new PerLoopFile(this, path, options);
+    }
+
+    /**
+     * {@return the sums of the counters of the loops' contexts created so far} A loop whose context is not
+     * created yet counts zero; a closed context keeps its counts in the sums, so the counts (not the levels:
+     * in flight, queued) never decrease.
+     * Any thread (a snapshot that may lag a little).
+     */
+    public AioMetrics metrics() {
+        AioMetrics sum = AioMetrics.ZERO;
+        for (AioContext c : contexts.values()) {
+            sum = sum.plus(c.metrics());
+        }
+        return sum;
+    }
+
+    /**
+     * {@return the counters of {@code loop}'s context, or {@link AioMetrics#ZERO} while it is not created}
+     * Never creates the context (a metrics scrape does not cost an {@code io_setup}). Any thread.
+     *
+     * @param loop a loop of this group
+     */
+    public AioMetrics metrics(EventLoop loop) {
+        AioContext c = contexts.get(Objects.requireNonNull(loop, "loop"));
+        return c == null ? AioMetrics.ZERO : c.metrics();
+    }
+
+    /** {@return the loops of the group, in the group's order} Any thread. */
+    public List<EventLoop> loops() {
+        List<EventLoop> loops = new ArrayList<>();
+        for (EventExecutor e : group) {
+            loops.add((EventLoop) e);
+        }
+        return loops;
     }
 
     /** Closes every context (waiting for their requests when called off their loops). */
