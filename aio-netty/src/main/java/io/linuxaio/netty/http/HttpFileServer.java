@@ -25,7 +25,7 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Binds an HTTP/1.1 server on Netty epoll loops. A file server's connections get {@link HttpTimeouts},
+ * Binds an HTTP/1.1 server on Netty epoll loops, with cleartext HTTP/2 as an option ({@link Options#http2()}). A file server's connections get {@link HttpTimeouts},
  * Netty's {@link HttpServerCodec} (with the limits of {@link Options}) and one shared
  * {@link AioHttpFileHandler}; other servers' get the codec, an {@link HttpObjectAggregator} of
  * {@value #MAX_REQUEST_LENGTH} bytes, then the handlers given. A client's half-close is allowed (its requests
@@ -63,12 +63,15 @@ public final class HttpFileServer {
      * @param maxRequestLine the longest request line (414 past it)
      * @param maxHeaderBlock the largest block of header fields (431 past it)
      * @param headerTimeout, keepAliveTimeout, sendTimeout those of {@link HttpTimeouts} (zero: none)
+     * @param http2 whether cleartext HTTP/2 (h2c) is served too, to a client that opens with the HTTP/2 preface
+     *        (prior knowledge) or asks for {@code Upgrade: h2c}; each stream is one request of the handler. An
+     *        HTTP/2 connection keeps the send timeout only.
      */
     public record Options(int maxRequestLine, int maxHeaderBlock, Duration headerTimeout, Duration keepAliveTimeout,
-                          Duration sendTimeout) {
-        /** 8 KiB of request line (RFC 9112 asks for 8000 at least), 32 KiB of header fields, nginx's timeouts. */
+                          Duration sendTimeout, boolean http2) {
+        /** 8 KiB of request line (RFC 9112 asks for 8000 at least), 32 KiB of header fields, nginx's timeouts, HTTP/1.1 only. */
         public static final Options DEFAULT = new Options(8192, 32 * 1024, HttpTimeouts.DEFAULT_HEADER,
-                HttpTimeouts.DEFAULT_KEEP_ALIVE, HttpTimeouts.DEFAULT_SEND);
+                HttpTimeouts.DEFAULT_KEEP_ALIVE, HttpTimeouts.DEFAULT_SEND, false);
 
         public Options {
             if (maxRequestLine <= 0 || maxHeaderBlock <= 0) {
@@ -79,9 +82,20 @@ public final class HttpFileServer {
             Objects.requireNonNull(sendTimeout, "sendTimeout");
         }
 
+        /** HTTP/1.1 only. */
+        public Options(int maxRequestLine, int maxHeaderBlock, Duration headerTimeout, Duration keepAliveTimeout,
+                       Duration sendTimeout) {
+            this(maxRequestLine, maxHeaderBlock, headerTimeout, keepAliveTimeout, sendTimeout, false);
+        }
+
         /** These options with other timeouts. */
         public Options withTimeouts(Duration header, Duration keepAlive, Duration send) {
-            return new Options(maxRequestLine, maxHeaderBlock, header, keepAlive, send);
+            return new Options(maxRequestLine, maxHeaderBlock, header, keepAlive, send, http2);
+        }
+
+        /** These options, serving cleartext HTTP/2 as well or not. */
+        public Options withHttp2(boolean serve) {
+            return new Options(maxRequestLine, maxHeaderBlock, headerTimeout, keepAliveTimeout, sendTimeout, serve);
         }
     }
 
@@ -127,9 +141,14 @@ public final class HttpFileServer {
         return bootstrap(group, new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
-                ch.pipeline().addLast(new HttpTimeouts(options.headerTimeout(), options.keepAliveTimeout(), options.sendTimeout()),
-                        new HttpServerCodec(new HttpDecoderConfig().setMaxInitialLineLength(options.maxRequestLine())
-                                .setMaxHeaderSize(options.maxHeaderBlock()), MAX_PIPELINE_DEPTH), handler);
+                ch.pipeline().addLast(new HttpTimeouts(options.headerTimeout(), options.keepAliveTimeout(), options.sendTimeout()));
+                HttpServerCodec codec = new HttpServerCodec(new HttpDecoderConfig().setMaxInitialLineLength(options.maxRequestLine())
+                        .setMaxHeaderSize(options.maxHeaderBlock()), MAX_PIPELINE_DEPTH);
+                if (options.http2()) {
+                    Http2Cleartext.addTo(ch.pipeline(), codec, handler);
+                } else {
+                    ch.pipeline().addLast(codec, handler);
+                }
             }
         }, host, port);
     }
