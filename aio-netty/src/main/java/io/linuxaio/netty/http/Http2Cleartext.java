@@ -12,6 +12,7 @@ import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
+import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.util.AsciiString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,32 +39,38 @@ final class Http2Cleartext {
     private Http2Cleartext() {
     }
 
-    /** Adds the h2c detection, the HTTP/1.1 {@code codec} and {@code handler} to {@code p}. */
-    static void addTo(ChannelPipeline p, HttpServerCodec codec, AioHttpFileHandler handler) {
+    /**
+     * Adds the h2c detection, the HTTP/1.1 {@code codec} and {@code handler} to {@code p}; an HTTP/2 request's
+     * header fields are limited to {@code maxHeaderList} bytes as HTTP/1.1's are.
+     */
+    static void addTo(ChannelPipeline p, HttpServerCodec codec, AioHttpFileHandler handler, int maxHeaderList) {
         Http2Streams streams = new Http2Streams(handler);
         HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(codec, protocol ->
                 AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
-                        ? new Http2ServerUpgradeCodec(frameCodec(), new Http2MultiplexHandler(streams)) : null,
+                        ? new Http2ServerUpgradeCodec(frameCodec(maxHeaderList), new Http2MultiplexHandler(streams)) : null,
                 MAX_UPGRADE_BODY);
-        p.addLast(new CleartextHttp2ServerUpgradeHandler(codec, upgrade, new PriorKnowledge(streams)),
+        p.addLast(new CleartextHttp2ServerUpgradeHandler(codec, upgrade, new PriorKnowledge(streams, maxHeaderList)),
                 handler, new Switch(handler));
     }
 
-    private static Http2FrameCodec frameCodec() {
-        return Http2FrameCodecBuilder.forServer().build();
+    private static Http2FrameCodec frameCodec(int maxHeaderList) {
+        return Http2FrameCodecBuilder.forServer()
+                .initialSettings(Http2Settings.defaultSettings().maxHeaderListSize(maxHeaderList)).build();
     }
 
     /** The handlers of a prior-knowledge connection: the frame codec, then one child channel per stream. */
     private static final class PriorKnowledge extends ChannelInboundHandlerAdapter {
         private final Http2Streams streams;
+        private final int maxHeaderList;
 
-        PriorKnowledge(Http2Streams streams) {
+        PriorKnowledge(Http2Streams streams, int maxHeaderList) {
             this.streams = streams;
+            this.maxHeaderList = maxHeaderList;
         }
 
         @Override
         public void handlerAdded(ChannelHandlerContext ctx) {
-            Http2FrameCodec codec = frameCodec();
+            Http2FrameCodec codec = frameCodec(maxHeaderList);
             ctx.pipeline().replace(this, null, codec); // the multiplexer looks for the codec when added
             ctx.pipeline().addAfter(ctx.pipeline().context(codec).name(), null, new Http2MultiplexHandler(streams));
         }

@@ -145,7 +145,7 @@ public final class HttpFileServer {
                 HttpServerCodec codec = new HttpServerCodec(new HttpDecoderConfig().setMaxInitialLineLength(options.maxRequestLine())
                         .setMaxHeaderSize(options.maxHeaderBlock()), MAX_PIPELINE_DEPTH);
                 if (options.http2()) {
-                    Http2Cleartext.addTo(ch.pipeline(), codec, handler);
+                    Http2Cleartext.addTo(ch.pipeline(), codec, handler, options.maxHeaderBlock());
                 } else {
                     ch.pipeline().addLast(codec, handler);
                 }

@@ -141,6 +141,9 @@ class Http2FileServingTest {
         assertEquals(304, notModified.statusCode());
         assertEquals(0, notModified.body().length);
 
+        HttpResponse<byte[]> tooLarge = get("/big.bin", "X-Large", "x".repeat(40 * 1024));
+        assertEquals(431, tooLarge.statusCode(), "header fields past Options.maxHeaderBlock");
+
         HttpResponse<byte[]> missing = get("/missing.txt");
         assertEquals(404, missing.statusCode());
         for (HttpResponse<byte[]> r : List.of(whole, range, notModified, missing)) {
