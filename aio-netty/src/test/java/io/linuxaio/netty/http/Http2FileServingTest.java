@@ -2,7 +2,24 @@ package io.linuxaio.netty.http;
 
 import io.linuxaio.netty.EpollAio;
 import io.linuxaio.netty.LeakRecorder;
+import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2ChannelDuplexHandler;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2FrameStream;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -271,6 +288,69 @@ class Http2FileServingTest {
         assertEquals(1, connects, result);
         for (String n : names) {
             assertEquals(sha256(root.resolve(n)), sha256(out.resolve(n)), n);
+        }
+    }
+
+    /**
+     * A client that opens no window past the first 64 KiB holds the transfer back: the server reads a bounded
+     * read-ahead of the 64 MiB file, not the file; resetting the stream then ends its reads.
+     */
+    @Test
+    void aStreamWhoseWindowIsShutReadsNoFurtherAndItsResetEndsTheTransfer() throws Exception {
+        io.linuxaio.AioContext context = aio.context((io.netty.channel.EventLoop) server.eventLoop());
+        long before = await(server.eventLoop().submit(() -> context.metrics().bytesRead()), "metrics", Duration.ofSeconds(10));
+        java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
+        CompletableFuture<String> status = new CompletableFuture<>();
+        Http2FrameCodec codec = Http2FrameCodecBuilder.forClient()
+                .initialSettings(Http2Settings.defaultSettings().initialWindowSize(65535)).build();
+        Http2FrameStream[] stream = new Http2FrameStream[1];
+        Channel ch = new Bootstrap().group(group).channel(EpollSocketChannel.class)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel c) {
+                        c.pipeline().addLast(codec, new Http2ChannelDuplexHandler() {
+                            @Override
+                            protected void handlerAdded0(ChannelHandlerContext ctx) {
+                                stream[0] = newStream();
+                            }
+
+                            @Override
+                            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                if (msg instanceof Http2HeadersFrame h) {
+                                    status.complete(h.headers().status().toString());
+                                } else if (msg instanceof Http2DataFrame d) {
+                                    received.addAndGet(d.content().readableBytes()); // no WINDOW_UPDATE: never consumed
+                                }
+                                ReferenceCountUtil.release(msg);
+                            }
+                        });
+                    }
+                }).connect("127.0.0.1", port).sync().channel();
+        try {
+            Http2Headers headers = new DefaultHttp2Headers().method("GET").path("/huge.bin").scheme("http")
+                    .authority("127.0.0.1:" + port);
+            await(ch.eventLoop().submit(() -> ch.writeAndFlush(new DefaultHttp2HeadersFrame(headers, true).stream(stream[0]))),
+                    "the request", Duration.ofSeconds(10));
+            assertEquals("200", await(status, "the response head", Duration.ofSeconds(30)));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (received.get() < 65535 && System.nanoTime() < deadline) {
+                Thread.sleep(10); // the window's worth arrives
+            }
+            assertEquals(65535, received.get());
+            Thread.sleep(500); // what could still be read ahead
+            long read = await(server.eventLoop().submit(() -> context.metrics().bytesRead()), "metrics", Duration.ofSeconds(10)) - before;
+            assertTrue(read < 1024 * 1024, read + " bytes read for a client that took 64 KiB");
+            assertEquals(65535, received.get(), "nothing past the window");
+
+            await(ch.eventLoop().submit(() -> ch.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL).stream(stream[0]))),
+                    "the reset", Duration.ofSeconds(10));
+            while (await(server.eventLoop().submit(() -> context.metrics().inFlight()), "metrics", Duration.ofSeconds(10)) > 0
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(0L, (long) await(server.eventLoop().submit(() -> context.metrics().inFlight()), "metrics", Duration.ofSeconds(10)));
+        } finally {
+            ch.close().sync();
         }
     }
 }
