@@ -158,6 +158,19 @@ class Http2FileServingTest {
         assertEquals(304, notModified.statusCode());
         assertEquals(0, notModified.body().length);
 
+        HttpResponse<byte[]> head = client.send(HttpRequest.newBuilder(uri("/big.bin"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, head.statusCode());
+        assertEquals(String.valueOf(all.length), head.headers().firstValue("content-length").orElseThrow());
+        assertEquals(0, head.body().length);
+
+        HttpResponse<byte[]> parts = get("/small4.txt", "Range", "bytes=0-9,20-29");
+        assertEquals(206, parts.statusCode());
+        assertTrue(parts.headers().firstValue("content-type").orElseThrow().startsWith("multipart/byteranges; boundary="));
+        String multipart = new String(parts.body(), StandardCharsets.ISO_8859_1);
+        assertTrue(multipart.contains("Content-Range: bytes 0-9/1004") && multipart.contains("Content-Range: bytes 20-29/1004"), multipart);
+        assertEquals(String.valueOf(parts.body().length), parts.headers().firstValue("content-length").orElseThrow());
+
         HttpResponse<byte[]> tooLarge = get("/big.bin", "X-Large", "x".repeat(40 * 1024));
         assertEquals(431, tooLarge.statusCode(), "header fields past Options.maxHeaderBlock");
 
