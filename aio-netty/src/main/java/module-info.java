@@ -9,6 +9,7 @@ module io.linuxaio.netty {
     requires io.netty.transport.unix.common;
     requires io.netty.codec;
     requires io.netty.codec.http;
+    requires io.netty.codec.http2;
     requires io.netty.handler;
     requires org.slf4j;
 

@@ -31,7 +31,7 @@ import java.util.function.UnaryOperator;
  * <pre>mvn -q -pl aio-examples -am package -DskipTests exec:java -Dexec.mainClass=io.linuxaio.examples.Serve -Dexec.args="/var/www --port 8080"</pre>
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = ExampleVersion.class,
-        description = "Serves a directory over HTTP/1.1 (GET, HEAD, ranges, ETag) with Linux AIO on Netty epoll loops.")
+        description = "Serves a directory over HTTP/1.1, and cleartext HTTP/2 with --http2 (GET, HEAD, ranges, ETag) with Linux AIO on Netty epoll loops.")
 public final class Serve implements Callable<Integer> {
 
     @Parameters(index = "0", defaultValue = ".", description = "the directory to serve (default: the current directory)")
@@ -53,6 +53,9 @@ public final class Serve implements Callable<Integer> {
     @Option(names = "--listing", defaultValue = "OFF",
             description = "list directories without an index.html: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}, 403)")
     AioHttpFileHandler.Listing listing;
+
+    @Option(names = "--http2", description = "serve cleartext HTTP/2 (h2c) too: with prior knowledge or Upgrade: h2c")
+    boolean http2;
 
     @Option(names = "--loops", defaultValue = "0", description = "event loops (default: 0, twice the cores)")
     int loops;
@@ -98,6 +101,12 @@ public final class Serve implements Callable<Integer> {
     /** As {@link #start(Path, String, int, int)}, with the handler's settings changed by {@code settings}. */
     public static Server start(Path directory, String host, int port, int loops,
                                UnaryOperator<AioHttpFileHandler.Builder> settings) throws Exception {
+        return start(directory, host, port, loops, settings, HttpFileServer.Options.DEFAULT);
+    }
+
+    /** As {@link #start(Path, String, int, int, UnaryOperator)}, with the connections' {@code options}. */
+    public static Server start(Path directory, String host, int port, int loops,
+                               UnaryOperator<AioHttpFileHandler.Builder> settings, HttpFileServer.Options options) throws Exception {
         Path root = directory.toAbsolutePath().normalize();
         if (!Files.isDirectory(root)) {
             throw new NotDirectoryException(directory.toString());
@@ -110,7 +119,7 @@ public final class Serve implements Callable<Integer> {
         try {
             AioHttpFileHandler handler = settings.apply(AioHttpFileHandler.builder(root).aio(aio)).build();
             aio.bindAll(); // every loop's AIO context before the first request
-            Channel ch = HttpFileServer.bind(group, handler, host, port, HttpFileServer.Options.DEFAULT);
+            Channel ch = HttpFileServer.bind(group, handler, host, port, options);
             return new Server(group, aio, ch);
         } catch (Exception e) {
             aio.close();
@@ -134,9 +143,10 @@ public final class Serve implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--loops must not be negative");
         }
         ExampleSupport.directory(directory.toAbsolutePath().normalize()); // a user error in one line: exit 1
-        try (Server server = start(directory, host, port, loops, b -> b.precompressed(precompressed).dotfiles(dotfiles).listing(listing))) {
-            System.out.printf("serving %s on http://%s:%d/ (Ctrl-C to stop)%n", directory.toAbsolutePath().normalize(),
-                    host.equals("0.0.0.0") ? "127.0.0.1" : host, server.port());
+        try (Server server = start(directory, host, port, loops, b -> b.precompressed(precompressed).dotfiles(dotfiles).listing(listing),
+                HttpFileServer.Options.DEFAULT.withHttp2(http2))) {
+            System.out.printf("serving %s on http://%s:%d/%s (Ctrl-C to stop)%n", directory.toAbsolutePath().normalize(),
+                    host.equals("0.0.0.0") ? "127.0.0.1" : host, server.port(), http2 ? " (HTTP/1.1 and h2c)" : "");
             server.awaitClose();
         }
         return 0;

@@ -44,6 +44,25 @@ class ServeExampleTest {
     }
 
     @Test
+    void withHttp2APriorKnowledgeClientGetsTheServersSettings() throws Exception {
+        Serve serve = new Serve();
+        new picocli.CommandLine(serve).parseArgs(dir.toString(), "--http2");
+        assertTrue(serve.http2);
+        try (Serve.Server server = Serve.start(dir, "127.0.0.1", 0, 1, b -> b,
+                io.linuxaio.netty.http.HttpFileServer.Options.DEFAULT.withHttp2(true));
+             Socket s = new Socket("127.0.0.1", server.port())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.write(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0}); // an empty SETTINGS frame
+            out.flush();
+            byte[] head = s.getInputStream().readNBytes(9);
+            assertEquals(9, head.length);
+            assertEquals(4, head[3], "the first frame is SETTINGS"); // type
+        }
+    }
+
+    @Test
     void aMissingDirectoryIsRefused() {
         assertThrows(java.io.IOException.class, () -> Serve.start(dir.resolve("nope"), "127.0.0.1", 0, 1));
     }

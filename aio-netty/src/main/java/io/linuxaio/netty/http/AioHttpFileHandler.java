@@ -46,7 +46,10 @@ import java.util.function.Function;
  * <p>Place it after {@code HttpServerCodec}, with or without an {@code HttpObjectAggregator} (request bodies
  * are discarded); {@link HttpTimeouts} before the codec cuts slow clients off. A Netty
  * {@code HttpContentCompressor} leaves file bodies alone: serve precompressed files instead
- * ({@link Builder#precompressed}). {@link HttpFileServer} builds such a pipeline.
+ * ({@link Builder#precompressed}). {@link HttpFileServer} builds such a pipeline, and with
+ * {@link HttpFileServer.Options#http2()} serves cleartext HTTP/2 too: there each stream's child channel holds
+ * Netty's {@code Http2StreamFrameToHttpObjectCodec}, a handler that wraps the body's buffers as
+ * {@code HttpContent}s, and this handler, and a stream is one request.
  *
  * <p>Threading: build it off the event loops (it checks the root on the disk); one instance serves every
  * channel ({@link Sharable}); its work for a channel runs on that channel's loop.

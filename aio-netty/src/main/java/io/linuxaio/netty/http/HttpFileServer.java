@@ -25,7 +25,7 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Binds an HTTP/1.1 server on Netty epoll loops. A file server's connections get {@link HttpTimeouts},
+ * Binds an HTTP/1.1 server on Netty epoll loops, with cleartext HTTP/2 as an option ({@link Options#http2()}). A file server's connections get {@link HttpTimeouts},
  * Netty's {@link HttpServerCodec} (with the limits of {@link Options}) and one shared
  * {@link AioHttpFileHandler}; other servers' get the codec, an {@link HttpObjectAggregator} of
  * {@value #MAX_REQUEST_LENGTH} bytes, then the handlers given. A client's half-close is allowed (its requests
@@ -67,12 +67,15 @@ public final class HttpFileServer {
      *                         ({@link HttpTimeouts}; zero: none)
      * @param sendTimeout the longest time a response may go without a write reaching the socket
      *                    ({@link HttpTimeouts}; zero: none)
+     * @param http2 whether cleartext HTTP/2 (h2c) is served too, to a client that opens with the HTTP/2 preface
+     *        (prior knowledge) or asks for {@code Upgrade: h2c}; each stream is one request of the handler. An
+     *        HTTP/2 connection keeps the send timeout only.
      */
     public record Options(int maxRequestLine, int maxHeaderBlock, Duration headerTimeout, Duration keepAliveTimeout,
-                          Duration sendTimeout) {
-        /** 8 KiB of request line (RFC 9112 asks for 8000 at least), 32 KiB of header fields, nginx's timeouts. */
+                          Duration sendTimeout, boolean http2) {
+        /** 8 KiB of request line (RFC 9112 asks for 8000 at least), 32 KiB of header fields, nginx's timeouts, HTTP/1.1 only. */
         public static final Options DEFAULT = new Options(8192, 32 * 1024, HttpTimeouts.DEFAULT_HEADER,
-                HttpTimeouts.DEFAULT_KEEP_ALIVE, HttpTimeouts.DEFAULT_SEND);
+                HttpTimeouts.DEFAULT_KEEP_ALIVE, HttpTimeouts.DEFAULT_SEND, false);
 
         /**
          * Checks the limits.
@@ -83,6 +86,7 @@ public final class HttpFileServer {
          * @param keepAliveTimeout the longest time an idle keep-alive connection waits for its next request
          *                         (zero: none)
          * @param sendTimeout the longest time a response may go without a write reaching the socket (zero: none)
+         * @param http2 whether cleartext HTTP/2 is served too
          * @throws IllegalArgumentException when {@code maxRequestLine} or {@code maxHeaderBlock} is not positive
          * @throws NullPointerException when a timeout is null
          */
@@ -96,16 +100,41 @@ public final class HttpFileServer {
         }
 
         /**
+         * Options for HTTP/1.1 only.
+         *
+         * @param maxRequestLine the longest request line (414 past it)
+         * @param maxHeaderBlock the largest block of header fields (431 past it)
+         * @param headerTimeout the longest time to read a request head (zero: none)
+         * @param keepAliveTimeout the longest time an idle keep-alive connection waits for its next request
+         *                         (zero: none)
+         * @param sendTimeout the longest time a response may go without a write reaching the socket (zero: none)
+         */
+        public Options(int maxRequestLine, int maxHeaderBlock, Duration headerTimeout, Duration keepAliveTimeout,
+                       Duration sendTimeout) {
+            this(maxRequestLine, maxHeaderBlock, headerTimeout, keepAliveTimeout, sendTimeout, false);
+        }
+
+        /**
          * These options with other timeouts.
          *
          * @param header the new {@link #headerTimeout()}
          * @param keepAlive the new {@link #keepAliveTimeout()}
          * @param send the new {@link #sendTimeout()}
-         * @return new options with this request line and header block limits and the given timeouts
+         * @return new options with these limits, this HTTP/2 choice and the given timeouts
          * @throws NullPointerException when a timeout is null
          */
         public Options withTimeouts(Duration header, Duration keepAlive, Duration send) {
-            return new Options(maxRequestLine, maxHeaderBlock, header, keepAlive, send);
+            return new Options(maxRequestLine, maxHeaderBlock, header, keepAlive, send, http2);
+        }
+
+        /**
+         * These options, serving cleartext HTTP/2 as well or not.
+         *
+         * @param serve whether h2c is served beside HTTP/1.1
+         * @return new options with these limits and timeouts
+         */
+        public Options withHttp2(boolean serve) {
+            return new Options(maxRequestLine, maxHeaderBlock, headerTimeout, keepAliveTimeout, sendTimeout, serve);
         }
     }
 
@@ -173,9 +202,14 @@ public final class HttpFileServer {
         return bootstrap(group, new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
-                ch.pipeline().addLast(new HttpTimeouts(options.headerTimeout(), options.keepAliveTimeout(), options.sendTimeout()),
-                        new HttpServerCodec(new HttpDecoderConfig().setMaxInitialLineLength(options.maxRequestLine())
-                                .setMaxHeaderSize(options.maxHeaderBlock()), MAX_PIPELINE_DEPTH), handler);
+                ch.pipeline().addLast(new HttpTimeouts(options.headerTimeout(), options.keepAliveTimeout(), options.sendTimeout()));
+                HttpServerCodec codec = new HttpServerCodec(new HttpDecoderConfig().setMaxInitialLineLength(options.maxRequestLine())
+                        .setMaxHeaderSize(options.maxHeaderBlock()), MAX_PIPELINE_DEPTH);
+                if (options.http2()) {
+                    Http2Cleartext.addTo(ch.pipeline(), codec, handler, options.maxHeaderBlock());
+                } else {
+                    ch.pipeline().addLast(codec, handler);
+                }
             }
         }, host, port);
     }
