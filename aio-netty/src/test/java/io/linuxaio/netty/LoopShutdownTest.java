@@ -9,8 +9,13 @@ import io.linuxaio.testing.Futures;
 import io.linuxaio.testing.LeakCheck;
 import io.netty.channel.EventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.epoll.EpollIoHandler;
-import org.junit.jupiter.api.Test;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,7 +35,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * An event loop that shuts down with a zero quiet period while it is busy: Netty 4.2 then may terminate
  * without closing its registered handles, and every future must complete all the same, the context be
- * torn down and its ring unmapped.
+ * torn down and its ring unmapped. On both transports: the io_uring glue's poll is cancelled differently
+ * from epoll's registration.
  */
 @ExtendWith(LeakCheck.class)
 class LoopShutdownTest {
@@ -51,14 +57,25 @@ class LoopShutdownTest {
         }
     }
 
-    @Test
-    void everyFutureCompletesWhenABusyLoopShutsDownWithAZeroQuietPeriod() throws Exception {
+    private static IoHandlerFactory transport(String name) {
+        if (name.equals("io_uring")) {
+            Assumptions.assumeTrue(IoUring.isAvailable(), () -> "io_uring is not available here (seccomp, or "
+                    + "kernel.io_uring_disabled): " + IoUring.unavailabilityCause());
+            return IoUringIoHandler.newFactory();
+        }
+        return EpollIoHandler.newFactory();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"epoll", "io_uring"})
+    void everyFutureCompletesWhenABusyLoopShutsDownWithAZeroQuietPeriod(String transportName) throws Exception {
+        IoHandlerFactory transport = transport(transportName);
         byte[] data = new byte[8 << 20];
         new Random(5).nextBytes(data);
         Path p = dir.resolve("data");
         Files.write(p, data);
         for (int round = 0; round < 10; round++) {
-            MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+            MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, transport);
             EventLoop loop = group.next();
             AioContext ctx = EpollAio.bind(loop, AioContext.builder().queueDepth(16));
             AioFile f = ctx.open(p, READ, AioOpenOption.DIRECT);
