@@ -1,7 +1,9 @@
 package io.linuxaio.benchmarks;
 
 import io.linuxaio.AioContext;
+import io.linuxaio.netty.AioChunkedFile;
 import io.linuxaio.netty.EpollAio;
+import io.linuxaio.netty.PerLoopFile;
 import io.linuxaio.netty.http.AioHttpFileHandler;
 import io.linuxaio.netty.http.HttpFileServer;
 import io.netty.channel.Channel;
@@ -34,22 +36,25 @@ import java.net.InetSocketAddress;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The same static file server in three modes, for {@code wrk}: {@code aio} (this library's
- * {@link AioHttpFileHandler}), {@code chunked} (Netty's {@code ChunkedNioFile}: blocking reads on the loop)
- * and {@code sendfile} (Netty's {@code DefaultFileRegion}: {@code sendfile(2)} on the loop). The two Netty
- * modes are the minimal handler of Netty's own file server example: GET only, no ranges. All three sit behind the
- * same codec and aggregator ({@link HttpFileServer}).
+ * The same static file server in four modes, for {@code wrk}: {@code aio} (this library's
+ * {@link AioHttpFileHandler}), {@code chunked} (Netty's {@code ChunkedNioFile}: blocking reads on the loop),
+ * {@code sendfile} (Netty's {@code DefaultFileRegion}: {@code sendfile(2)} on the loop) and {@code aio-chunked}
+ * (the {@code chunked} handler with {@link AioChunkedFile} where {@code ChunkedNioFile} was: the drop-in
+ * compared with what it replaces). The three last are the minimal handler of Netty's own file server example:
+ * GET only, no ranges. All four sit behind the same codec and aggregator ({@link HttpFileServer}).
  *
  * <pre>java -cp aio-benchmarks.jar io.linuxaio.benchmarks.HttpBenchServer --mode aio --root /srv --port 8080</pre>
  */
 @Command(name = "http-bench-server", mixinStandardHelpOptions = true,
-        description = "A static file server in three modes (aio, chunked, sendfile) for wrk.")
+        description = "A static file server in four modes (aio, chunked, sendfile, aio-chunked) for wrk.")
 public final class HttpBenchServer implements Callable<Integer> {
 
-    @Option(names = "--mode", required = true, description = "aio | chunked | sendfile")
+    @Option(names = "--mode", required = true, description = "aio | chunked | sendfile | aio-chunked")
     String mode;
 
     @Option(names = "--root", required = true, description = "the directory served")
@@ -81,9 +86,14 @@ public final class HttpBenchServer implements Callable<Integer> {
             Channel ch = switch (mode) {
                 case "aio" -> HttpFileServer.bind(group, aio, dir, "127.0.0.1", port);
                 case "chunked" -> HttpFileServer.bind(group, "127.0.0.1", port,
-                        p -> p.addLast(new ChunkedWriteHandler(), new NettyFileHandler(dir, false)));
-                case "sendfile" -> HttpFileServer.bind(group, "127.0.0.1", port, p -> p.addLast(new NettyFileHandler(dir, true)));
-                default -> throw new IllegalArgumentException("mode " + mode + ": aio, chunked or sendfile");
+                        p -> p.addLast(new ChunkedWriteHandler(), new NettyFileHandler(dir, false, null)));
+                case "sendfile" -> HttpFileServer.bind(group, "127.0.0.1", port, p -> p.addLast(new NettyFileHandler(dir, true, null)));
+                case "aio-chunked" -> {
+                    NettyFileHandler.AioFiles files = new NettyFileHandler.AioFiles(aio);
+                    yield HttpFileServer.bind(group, "127.0.0.1", port,
+                            p -> p.addLast(new ChunkedWriteHandler(), new NettyFileHandler(dir, false, files)));
+                }
+                default -> throw new IllegalArgumentException("mode " + mode + ": aio, chunked, sendfile or aio-chunked");
             };
             System.out.println("serving " + dir + " in mode " + mode + " on http://127.0.0.1:"
                     + ((InetSocketAddress) ch.localAddress()).getPort() + "/");
@@ -96,14 +106,31 @@ public final class HttpBenchServer implements Callable<Integer> {
         return 0;
     }
 
-    /** Netty's example file server, reduced: GET a file, blocking open and reads on the loop. */
+    /**
+     * Netty's example file server, reduced: GET a file, blocking open and reads on the loop; or, given
+     * {@code aioFiles}, the same with {@link AioChunkedFile} for the body (the stat stays on the loop, as in
+     * the other modes, so that only the body's reads differ). Loop thread.
+     */
     static final class NettyFileHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final Path root;
         private final boolean sendfile;
+        private final AioFiles aioFiles;
 
-        NettyFileHandler(Path root, boolean sendfile) {
+        /** One {@link PerLoopFile} per path served, opened at its first request and kept. Any thread. */
+        record AioFiles(EpollAio aio, Map<Path, PerLoopFile> open) {
+            AioFiles(EpollAio aio) {
+                this(aio, new ConcurrentHashMap<>());
+            }
+
+            PerLoopFile get(Path p) {
+                return open.computeIfAbsent(p, path -> aio.perLoop(path));
+            }
+        }
+
+        NettyFileHandler(Path root, boolean sendfile, AioFiles aioFiles) {
             this.root = root;
             this.sendfile = sendfile;
+            this.aioFiles = aioFiles;
         }
 
         @Override
@@ -116,13 +143,25 @@ public final class HttpBenchServer implements Callable<Integer> {
                 ctx.writeAndFlush(r);
                 return;
             }
+            if (aioFiles != null) {
+                long length = Files.size(p);
+                ctx.write(okResponse(length, keepAlive));
+                aioFiles.get(p).forLoop(ctx.channel().eventLoop()).whenComplete((file, err) -> {
+                    if (err != null) {
+                        ctx.close();
+                        return;
+                    }
+                    var last = ctx.writeAndFlush(new HttpChunkedInput(new AioChunkedFile(ctx.channel(), file, 0, length,
+                            64 * 1024, 4)), ctx.newProgressivePromise());
+                    if (!keepAlive) {
+                        last.addListener(ChannelFutureListener.CLOSE);
+                    }
+                });
+                return;
+            }
             RandomAccessFile raf = new RandomAccessFile(p.toFile(), "r");
             long length = raf.length();
-            HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-            HttpUtil.setContentLength(response, length);
-            response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
-            HttpUtil.setKeepAlive(response, keepAlive);
-            ctx.write(response);
+            ctx.write(okResponse(length, keepAlive));
             FileChannel fc = raf.getChannel();
             if (sendfile) {
                 ctx.write(new DefaultFileRegion(fc, 0, length), ctx.newProgressivePromise());
@@ -137,6 +176,14 @@ public final class HttpBenchServer implements Callable<Integer> {
                     last.addListener(ChannelFutureListener.CLOSE);
                 }
             }
+        }
+
+        private static HttpResponse okResponse(long length, boolean keepAlive) {
+            HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            HttpUtil.setContentLength(response, length);
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
+            HttpUtil.setKeepAlive(response, keepAlive);
+            return response;
         }
     }
 }

@@ -35,13 +35,16 @@ public final class AioChunkedFile implements ChunkedInput<ByteBuf> {
     private final long end;
     private final int chunkSize;
     private final int readAhead;
-    /** Chunks read, in order, not yet handed out. Loop thread. */
-    private final ArrayDeque<ByteBuf> ready = new ArrayDeque<>();
+    /**
+     * The chunks asked for and not yet handed out, in file order: reads may land in another order (the
+     * blocking pool runs several at once), chunks are handed out in this one. Loop thread.
+     */
+    private final ArrayDeque<Chunk> chunks = new ArrayDeque<>();
     /** The next offset to ask the kernel for, and the next to hand out. Loop thread. */
     private long nextRead;
     private long handedOut;
-    private int inFlight;
-    private Throwable failure;
+    /** A read failed: no more are started, and the failure is thrown when its chunk's turn comes. */
+    private boolean readFailed;
     private boolean closed;
     /**
      * Inside {@link #readChunk}: a read that lands now (a request refused at once completes in the caller)
@@ -93,7 +96,7 @@ public final class AioChunkedFile implements ChunkedInput<ByteBuf> {
 
     @Override
     public boolean isEndOfInput() {
-        return closed || (handedOut >= end && ready.isEmpty());
+        return closed || (handedOut >= end && chunks.isEmpty());
     }
 
     @Override
@@ -102,74 +105,81 @@ public final class AioChunkedFile implements ChunkedInput<ByteBuf> {
         return readChunk(ctx.alloc());
     }
 
-    /** A chunk the kernel has read, or null while reads are in flight (the transfer resumes when one lands). */
+    /**
+     * The next chunk in file order if the kernel has read it, or null while it is being read (the transfer
+     * resumes when it lands).
+     *
+     * @throws Exception the failure of the read of this chunk
+     */
     @Override
     public ByteBuf readChunk(ByteBufAllocator allocator) throws Exception {
-        ByteBuf chunk;
         inReadChunk = true;
         try {
-            chunk = failure == null ? ready.poll() : null;
+            ByteBuf chunk = takeHead();
             fill(allocator);
-            if (chunk == null && failure == null) {
-                chunk = ready.poll(); // landed during fill
-            }
+            return chunk != null ? chunk : takeHead(); // it may have landed during fill
         } finally {
             inReadChunk = false;
         }
-        if (chunk != null) {
-            handedOut += chunk.readableBytes();
-            return chunk;
+    }
+
+    /** The first chunk if it has landed, else null; its read's failure if it failed. Loop thread. */
+    private ByteBuf takeHead() throws Exception {
+        Chunk head = chunks.peekFirst();
+        if (head == null || !head.landed) {
+            return null;
         }
-        if (failure != null) {
-            Throwable t = failure;
-            failure = null;
+        chunks.pollFirst();
+        if (head.failure != null) {
+            Throwable t = head.failure;
             throw t instanceof Exception e ? e : new IOException(t);
         }
-        return null;
+        handedOut += head.buf.readableBytes();
+        return head.buf;
     }
 
     /** Starts reads until {@code readAhead} chunks are read or in flight. Loop thread. */
     private void fill(ByteBufAllocator allocator) {
-        while (!closed && failure == null && nextRead < end && inFlight + ready.size() < readAhead) {
+        while (!closed && !readFailed && nextRead < end && chunks.size() < readAhead) {
             int n = (int) Math.min(chunkSize, end - nextRead);
             long position = nextRead;
             nextRead += n;
-            ByteBuf buf = allocator.directBuffer(n, n);
-            inFlight++;
-            AioByteBufs.readAsync(file, position, buf, n).whenComplete((count, err) -> {
+            Chunk c = new Chunk(allocator.directBuffer(n, n), n);
+            chunks.addLast(c);
+            AioByteBufs.readAsync(file, position, c.buf, n).whenComplete((count, err) -> {
                 if (channel.eventLoop().inEventLoop()) {
-                    landed(buf, n, err);
+                    landed(c, err);
                     return;
                 }
                 try {
-                    channel.eventLoop().execute(() -> landed(buf, n, err));
+                    channel.eventLoop().execute(() -> landed(c, err));
                 } catch (RejectedExecutionException e) {
-                    buf.release(); // the channel's loop is gone (a completion delivered by a teardown): nobody takes it
+                    c.buf.release(); // the channel's loop is gone (a completion delivered by a teardown): nobody takes it
                 }
             });
         }
     }
 
-    private void landed(ByteBuf buf, int expected, Throwable err) {
-        inFlight--;
+    private void landed(Chunk c, Throwable err) {
         if (closed) {
-            buf.release(); // the kernel is done with it now, and nobody will take it
+            c.buf.release(); // the kernel is done with it now, and nobody will take it
             return;
         }
-        if (err == null && buf.readableBytes() < expected) {
+        if (err == null && c.buf.readableBytes() < c.expected) {
             err = new IOException(file.path() + " ended before the range did: the file shrank during the transfer");
         }
         if (err instanceof CompletionException && err.getCause() != null) {
             err = err.getCause(); // the request's own failure, as the file reported it
         }
+        c.landed = true;
         if (err != null) {
-            buf.release();
-            failure = err;
-        } else {
-            ready.add(buf);
+            c.buf.release();
+            c.failure = err;
+            readFailed = true;
         }
-        ChunkedWriteHandler writer = inReadChunk ? null : channel.pipeline().get(ChunkedWriteHandler.class);
-        if (writer != null) {
+        ChunkedWriteHandler writer = inReadChunk || chunks.peekFirst() != c ? null
+                : channel.pipeline().get(ChunkedWriteHandler.class);
+        if (writer != null) { // the next chunk to hand out is here
             writer.resumeTransfer();
         }
     }
@@ -191,14 +201,29 @@ public final class AioChunkedFile implements ChunkedInput<ByteBuf> {
     @Override
     public void close() {
         closed = true;
-        ByteBuf b;
-        while ((b = ready.poll()) != null) {
-            b.release();
+        for (Chunk c : chunks) {
+            if (c.landed && c.failure == null) {
+                c.buf.release();
+            } // else released when it lands, or already (a failed read)
         }
+        chunks.clear();
     }
 
     @Override
     public String toString() {
         return "AioChunkedFile[" + file.path() + ", " + start + ".." + end + ", progress " + progress() + "]";
+    }
+
+    /** One read of the transfer, in file order. Loop thread. */
+    private static final class Chunk {
+        final ByteBuf buf;
+        final int expected;
+        boolean landed;
+        Throwable failure;
+
+        Chunk(ByteBuf buf, int expected) {
+            this.buf = buf;
+            this.expected = expected;
+        }
     }
 }

@@ -3,6 +3,7 @@ package io.linuxaio.netty;
 import io.linuxaio.AioClosedException;
 import io.linuxaio.AioContext;
 import io.linuxaio.AioFile;
+import io.linuxaio.abi.LibC;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -109,6 +110,40 @@ class AioChunkedFileTest {
                     byte[] got = s.getInputStream().readAllBytes();
                     assertEquals(length, got.length);
                     assertArrayEquals(sha(Arrays.copyOfRange(data, (int) offset, (int) (offset + length))), sha(got));
+                }
+            }
+            server.close().sync();
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /**
+     * A file evicted from the page cache: its reads go to the blocking pool, several at once, and land out
+     * of order; the chunks must still go out in file order (they once went out as they landed).
+     */
+    @Test
+    void aColdFileStreamsInFileOrderThoughItsReadsLandOutOfOrder() throws Exception {
+        byte[] data = TestFiles.random(16 * 1024 * 1024, 37);
+        Path p = TestFiles.file(dir, "cold", data);
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try (EpollAio aio = EpollAio.create(group); PerLoopFile file = aio.perLoop(p)) {
+            Channel server = serve(group, false, ch -> new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelActive(ChannelHandlerContext ctx) {
+                    file.forLoop(ctx.channel().eventLoop()).thenAccept(f -> {
+                        LibC.posix_fadvise(f.fd(), 0, 0, LibC.POSIX_FADV_DONTNEED); // RWF_NOWAIT now answers EAGAIN
+                        ctx.writeAndFlush(new AioChunkedFile(ctx.channel(), f, 0, data.length, 65536, 8))
+                                .addListener(ChannelFutureListener.CLOSE);
+                    });
+                }
+            });
+            for (int c = 0; c < 3; c++) {
+                try (Socket s = new Socket("127.0.0.1", ((InetSocketAddress) server.localAddress()).getPort())) {
+                    s.setSoTimeout(30_000);
+                    byte[] got = s.getInputStream().readAllBytes();
+                    assertEquals(data.length, got.length);
+                    assertArrayEquals(sha(data), sha(got), "connection " + c + ": the bytes came out of order");
                 }
             }
             server.close().sync();
