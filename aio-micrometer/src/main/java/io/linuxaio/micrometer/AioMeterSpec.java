@@ -56,7 +56,8 @@ record AioMeterSpec(String name, Tags extraTags, String unit, String description
 
     /**
      * Registers every meter of {@code source} with {@code tags}. The meters hold {@code source} weakly (as
-     * Micrometer's function-based meters do): once it is unreachable they read NaN and keep nothing alive.
+     * Micrometer's function-based meters do): once it is unreachable the counters keep their last count, the
+     * gauges read NaN, and nothing is kept alive.
      */
     static <T> void registerAll(MeterRegistry registry, T source, Function<T, AioMetrics> metrics, Tags tags) {
         for (AioMeterSpec s : ALL) {

@@ -24,7 +24,7 @@ import java.util.Objects;
  * {@code linuxaio.native.memory.live}, the native bytes of the whole library (no {@code context} tag).
  *
  * <p>The meters hold the context weakly: a closed context's meters keep reading its last counts, and once the
- * context is unreachable they read NaN. Bind a context once; a second binding finds the meters of the first.
+ * context is unreachable the counters keep the last count read and the gauges read NaN. Bind a context once; a second binding finds the meters of the first.
  *
  * <pre>{@code
  * new AioMeters(context).bindTo(registry);

@@ -12,6 +12,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -110,6 +111,31 @@ class AioMetersTest {
         assertEquals(1000, count(registry, "linuxaio.bytes.read", "closed-test"));
         // a scrape of every meter of the registry (what a publisher does) does not throw
         registry.getMeters().forEach(m -> m.measure().forEach(ms -> assertTrue(ms.getValue() >= 0)));
+    }
+
+    /**
+     * The registry does not keep a context reachable: once collected, its counters keep the last count read
+     * and its gauges read NaN.
+     */
+    @Test
+    void theRegistryDoesNotKeepAClosedContextReachable() throws Exception {
+        MeterRegistry registry = new SimpleMeterRegistry();
+        WeakReference<AioContext> ref = bindAndClose(registry);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (ref.get() != null && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(10);
+        }
+        assertEquals(null, ref.get(), "the registry kept the closed context reachable");
+        assertEquals(0, count(registry, "linuxaio.requests.completed", "collected-test"));
+        assertTrue(Double.isNaN(gauge(registry, "linuxaio.requests.inflight", "collected-test")));
+    }
+
+    private static WeakReference<AioContext> bindAndClose(MeterRegistry registry) throws Exception {
+        AioContext ctx = AioContext.builder().name("collected-test").build();
+        new AioMeters(ctx).bindTo(registry);
+        ctx.close();
+        return new WeakReference<>(ctx);
     }
 
     @Test
