@@ -43,7 +43,8 @@ import static java.nio.file.StandardOpenOption.WRITE;
 /**
  * A tour of linux-aio on a Netty epoll event loop: writes a scratch file with O_DIRECT, fsyncs it, reads it back at random offsets
  * at iodepth 32 and verifies every byte, then does the same reads through {@code FileChannel} on 32
- * threads, and prints IOPS, MiB/s and p99 latency of both, with the library's metrics.
+ * threads, and prints IOPS, MiB/s, p99 latency and CPU per read of both; then the same two with the file in the
+ * page cache (buffered reads), and the library's metrics.
  *
  * <pre>mvn -q -pl aio-examples -am package -DskipTests exec:java -Dexec.args="--size-mib 256 --seconds 5"</pre>
  *
@@ -53,7 +54,7 @@ import static java.nio.file.StandardOpenOption.WRITE;
  */
 @Command(name = "tour", mixinStandardHelpOptions = true, versionProvider = ExampleVersion.class,
         description = "Writes a scratch file with O_DIRECT, reads it back at random on a Netty epoll loop through Linux AIO "
-                + "and through FileChannel, verifies every byte, and compares.")
+                + "and through FileChannel, verifies every byte, and compares; then the same from the page cache.")
 public final class Tour implements Callable<Integer> {
 
     private static final int BLOCK = 4096;
@@ -103,27 +104,15 @@ public final class Tour implements Callable<Integer> {
                 double writeSecs = (System.nanoTime() - t0) / 1e9;
                 out.printf("wrote and fsynced %d MiB in %.2f s (%.0f MiB/s)%n", sizeMib, writeSecs, sizeMib / writeSecs);
 
-                // alternating rounds, medians: the disk and the machine are shared, one run of each says little
-                double warmUp = Math.min(0.5, seconds / ROUNDS); // the JIT compiles both paths before anything is measured
-                readAio(f, size, iodepth, warmUp);
-                readFileChannel(file, size, iodepth, warmUp);
-                List<Result> aioRuns = new ArrayList<>();
-                List<Result> fcRuns = new ArrayList<>();
-                for (int round = 0; round < ROUNDS; round++) {
-                    aioRuns.add(measured(() -> readAio(f, size, iodepth, seconds / ROUNDS)));
-                    fcRuns.add(measured(() -> readFileChannel(file, size, iodepth, seconds / ROUNDS)));
+                compare(out, "4 KiB random O_DIRECT reads", f, file, size, true);
+                // the same reads served from the page cache: the file read once, buffered, to fill it
+                try (AioFile cached = ctx.open(file, READ); FileChannel warm = FileChannel.open(file, READ)) {
+                    ByteBuffer chunk = ByteBuffer.allocateDirect(WRITE_CHUNK);
+                    for (long pos = 0; pos < size; pos += chunk.clear().remaining()) {
+                        warm.read(chunk, pos);
+                    }
+                    compare(out, "4 KiB random cached reads", cached, file, size, false);
                 }
-                Result aio = Result.median(aioRuns);
-                Result fc = Result.median(fcRuns);
-                out.println();
-                out.printf("%-28s %10s %10s %10s %12s %12s%n", "4 KiB random O_DIRECT reads", "IOPS", "MiB/s", "p99 (us)",
-                        "CPU us/read", "verified");
-                aio.print(out, "linux-aio (iodepth " + iodepth + ")");
-                fc.print(out, "FileChannel (" + iodepth + " threads)");
-                out.printf("linux-aio / FileChannel IOPS: %.2fx, CPU per read: %.2fx, threads doing I/O: 1 vs %d "
-                                + "(medians of %d alternating rounds)%n",
-                        aio.iops() / fc.iops(), aio.cpuMicrosPerOp() / fc.cpuMicrosPerOp(), iodepth, ROUNDS);
-
             }
             AioMetrics m = ctx.metrics();
             out.println();
@@ -246,6 +235,29 @@ public final class Tour implements Callable<Integer> {
     }
 
     /** Keeps {@code iodepth} reads in flight; each completion (on the event loop) starts the next. */
+    /** Alternating rounds of both engines over {@code f} and {@code file}; prints their medians and ratios. */
+    private void compare(PrintWriter out, String title, AioFile f, Path file, long size, boolean direct) throws Exception {
+        // alternating rounds, medians: the disk and the machine are shared, one run of each says little
+        double warmUp = Math.min(0.5, seconds / ROUNDS); // the JIT compiles both paths before anything is measured
+        readAio(f, size, iodepth, warmUp);
+        readFileChannel(file, size, iodepth, warmUp, direct);
+        List<Result> aioRuns = new ArrayList<>();
+        List<Result> fcRuns = new ArrayList<>();
+        for (int round = 0; round < ROUNDS; round++) {
+            aioRuns.add(measured(() -> readAio(f, size, iodepth, seconds / ROUNDS)));
+            fcRuns.add(measured(() -> readFileChannel(file, size, iodepth, seconds / ROUNDS, direct)));
+        }
+        Result aio = Result.median(aioRuns);
+        Result fc = Result.median(fcRuns);
+        out.println();
+        out.printf("%-28s %10s %10s %10s %12s %12s%n", title, "IOPS", "MiB/s", "p99 (us)", "CPU us/read", "verified");
+        aio.print(out, "linux-aio (iodepth " + iodepth + ")");
+        fc.print(out, "FileChannel (" + iodepth + " threads)");
+        out.printf("linux-aio / FileChannel IOPS: %.2fx, CPU per read: %.2fx, threads doing I/O: 1 vs %d "
+                        + "(medians of %d alternating rounds)%n",
+                aio.iops() / fc.iops(), aio.cpuMicrosPerOp() / fc.cpuMicrosPerOp(), iodepth, ROUNDS);
+    }
+
     private static Result readAio(AioFile f, long size, int iodepth, double seconds) throws Exception {
         long blocks = size / BLOCK;
         long deadline = System.nanoTime() + (long) (seconds * 1e9);
@@ -292,12 +304,12 @@ public final class Tour implements Callable<Integer> {
         return new Result(counts[0], counts[1], secs, p99(latencies, (int) Math.min(counts[0], latencies.length)), 0);
     }
 
-    /** The same random reads with positional {@code FileChannel} reads on {@code iodepth} threads. */
-    private static Result readFileChannel(Path file, long size, int iodepth, double seconds) throws Exception {
+    /** The same random reads with positional {@code FileChannel} reads on {@code iodepth} threads, O_DIRECT or not. */
+    private static Result readFileChannel(Path file, long size, int iodepth, double seconds, boolean direct) throws Exception {
         long blocks = size / BLOCK;
-        OpenOption direct = com.sun.nio.file.ExtendedOpenOption.DIRECT;
+        OpenOption[] options = direct ? new OpenOption[] {READ, com.sun.nio.file.ExtendedOpenOption.DIRECT} : new OpenOption[] {READ};
         ExecutorService pool = Executors.newFixedThreadPool(iodepth);
-        try (FileChannel ch = FileChannel.open(file, READ, direct)) {
+        try (FileChannel ch = FileChannel.open(file, options)) {
             long deadline = System.nanoTime() + (long) (seconds * 1e9);
             long t0 = System.nanoTime();
             Future<?>[] workers = new Future<?>[iodepth];

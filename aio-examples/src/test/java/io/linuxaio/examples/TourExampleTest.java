@@ -32,6 +32,8 @@ class TourExampleTest {
         assertTrue(Long.parseLong(aio.group(2)) > 0, out);
         assertTrue(Pattern.compile("FileChannel \\(8 threads\\)\\s+\\d+\\s+\\S+\\s+\\S+\\s+\\S+\\s+all \\d+").matcher(out).find(), out);
         assertTrue(out.contains("linux-aio / FileChannel IOPS"), out);
+        assertTrue(out.contains("4 KiB random O_DIRECT reads") && out.contains("4 KiB random cached reads"), out);
+        assertEquals(2, Pattern.compile("linux-aio / FileChannel IOPS").matcher(out).results().count(), out);
         assertTrue(Pattern.compile("CPU per read: \\d+\\.\\d+x").matcher(out).find(), out);
         assertTrue(out.contains("failed=0"), out);
         try (var files = Files.list(dir)) {
