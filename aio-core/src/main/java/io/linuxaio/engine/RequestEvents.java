@@ -39,12 +39,7 @@ final class RequestEvents {
         event.errno = res < 0 ? (int) -res : 0;
         long count = Math.max(res, 0);
         switch (event) {
-            case ReadEvent e -> {
-                e.position = position;
-                e.bytesRequested = length;
-                e.bytesTransferred = count;
-            }
-            case WriteEvent e -> {
+            case TransferEvent e -> {
                 e.position = position;
                 e.bytesRequested = length;
                 e.bytesTransferred = count;
