@@ -44,7 +44,9 @@ final class Completer {
         int fd = slots.fds[slot];
         long memory = slots.ownMemory[slot];
         RequestEvent event = slots.events[slot];
-        String way = slots.states[slot] == SlotState.IN_FALLBACK ? RequestEvent.POOL : RequestEvent.KERNEL;
+        // read while the slot is still the request's; nothing of it when no recording wants the event
+        String way = event == null ? null
+                : slots.states[slot] == SlotState.IN_FALLBACK ? RequestEvent.POOL : RequestEvent.KERNEL;
         long pollEvents = event != null && op == Op.POLL ? Iocb.aioBuf(kernel.iocb(slot)) : 0;
         RuntimeException problem = null;
         if (res > 0 && memory != 0 && op.isRead()) {
