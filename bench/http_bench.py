@@ -65,7 +65,7 @@ def main():
     ap.add_argument("--port", type=int, default=18480)
     ap.add_argument("--modes", default="aio,chunked,sendfile,nginx",
                     help="aio-noinline is aio with AioContext.Builder.inlineCachedReads(false); aio-chunked is the chunked "
-                         "handler with AioChunkedFile in place of ChunkedNioFile (inline cached reads off, the default)")
+                         "handler with AioChunkedFile in place of ChunkedNioFile")
     a = ap.parse_args()
     modes = a.modes.split(",")
     ensure("wrk")
@@ -93,7 +93,7 @@ def main():
             else:
                 server = subprocess.Popen([jvm, "--enable-native-access=ALL-UNNAMED", "-cp", JAR,
                                            "io.linuxaio.benchmarks.HttpBenchServer", "--mode", "aio" if mode == "aio-noinline" else mode,
-                                           "--inline-cached-reads", str(mode == "aio").lower(), "--root", root,
+                                           "--inline-cached-reads", str(mode != "aio-noinline").lower(), "--root", root,
                                            "--port", str(a.port), "--loops", "1"], stdout=subprocess.PIPE, text=True)
             try:
                 if mode != "nginx":

@@ -39,8 +39,10 @@ import java.util.concurrent.TimeoutException;
  * on the attaching thread, and a thread that returns from {@code get()}/{@code join()} on the future or
  * attaches to it as it completes may run pending ones (use the {@code ...Async} forms with
  * {@link #ownerExecutor()} to be sure of the owner).
- * The exception, when turned on ({@link Builder#inlineCachedReads}): a buffered read whose bytes are all
- * in the page cache is done on the calling thread and its future is complete when the call returns.
+ * The exception, on by default ({@link Builder#inlineCachedReads}): a buffered read whose bytes are all
+ * in the page cache is done on the calling thread and its future is complete when the call returns
+ * (its dependents then run on the caller). {@code inlineCachedReads(false)} keeps every completion on the
+ * owner thread.
  *
  * <h2>Never blocking the owner</h2>
  * Buffered reads, and writes that may block inside {@code io_submit} (buffered writes; {@code O_DIRECT}
@@ -126,7 +128,7 @@ public final class AioContext implements AutoCloseable {
         private String name;
         private ThreadFactory threadFactory;
         private int maxSubmitBatch = Integer.getInteger("io.linuxaio.maxSubmitBatch", DEFAULT_MAX_SUBMIT_BATCH);
-        private boolean inlineCachedReads;
+        private boolean inlineCachedReads = true;
 
         private static final int MAX_QUEUE_DEPTH = 1 << 20;
 
@@ -207,19 +209,22 @@ public final class AioContext implements AutoCloseable {
         }
 
         /**
-         * Whether an asynchronous buffered read is tried first on the calling thread, as one
-         * {@code preadv2(RWF_NOWAIT)} (default false; {@link AioFile#read} always tries, its caller waits
-         * anyway). When all its bytes are in the page cache, the read is done there and its future is
-         * complete when {@code readAsync} returns: no hand-off, no {@code io_submit}, callers on every core
-         * read in parallel (its dependents then run on the caller, as for any completed future). When a byte
-         * is not cached the request, or its rest, goes to the owner as usual. Not for {@code O_DIRECT} files,
-         * reads with {@code RWF_*} flags or a priority, nor while a write of the same file is in flight.
-         * Turn it on where callers may block briefly (worker threads, virtual threads), not where they are
-         * event loops: on a miss the kernel starts its readahead in the caller, and submitting that I/O can
-         * block it (an event loop serving cold downloads stalled hundreds of milliseconds). Requires
-         * {@link #nonBlockingSubmit}.
+         * Whether an asynchronous buffered read whose bytes are all in the page cache is done on the calling
+         * thread (default true). Such a read is done as one {@code preadv2(RWF_NOWAIT)} on the caller, and
+         * its future is complete when {@code readAsync} returns: no hand-off, no {@code io_submit}, callers
+         * on every core read in parallel. Its dependents then run on the caller, as for any completed
+         * future; turn this off to have every future complete on the owner thread.
          *
-         * @param enabled whether to try cached asynchronous reads on the calling thread
+         * <p>The read is tried only when {@code cachestat(2)} says the page cache holds its whole range, so
+         * a cold read never starts the kernel's readahead in the caller (submitting that I/O can block
+         * it: an event loop serving cold downloads stalled hundreds of milliseconds without the check).
+         * A page evicted between the check and the read only sends the rest of the read the usual way.
+         * Where the kernel has no {@code cachestat} (before Linux 6.5) asynchronous reads are never done
+         * inline. Not for {@code O_DIRECT} files, reads with {@code RWF_*} flags or a priority, nor while
+         * a write of the same file is in flight. {@link AioFile#read} tries it whatever this says (its
+         * caller waits anyway). Requires {@link #nonBlockingSubmit}.
+         *
+         * @param enabled whether to do fully cached asynchronous reads on the calling thread
          * @return this builder
          */
         public Builder inlineCachedReads(boolean enabled) {

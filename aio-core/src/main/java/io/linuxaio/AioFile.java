@@ -31,8 +31,8 @@ import java.util.function.IntSupplier;
  *
  * <p>Reads and writes are positional and independent, as with {@code FileChannel}'s positional methods:
  * any number may be in flight at once, from any threads. Each returns a {@code CompletableFuture} that
- * completes on the context's owner thread (or, for a buffered read served from the page cache when
- * {@link AioContext.Builder#inlineCachedReads} is on, at once on the calling thread) with the number of
+ * completes on the context's owner thread (or, for a buffered read served from the page cache, at once on
+ * the calling thread, unless {@link AioContext.Builder#inlineCachedReads} is turned off) with the number of
  * bytes transferred (0 for a read at or past
  * the end of the file; a read that straddles the end is short), or exceptionally with an
  * {@link AioIOException} naming the operation, the file, the position, the length and the errno. A

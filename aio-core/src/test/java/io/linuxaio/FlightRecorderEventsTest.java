@@ -68,7 +68,7 @@ class FlightRecorderEventsTest {
             }
             recording.start();
             try (AioContext inline = AioContext.builder().inlineCachedReads(true).build();
-                 AioContext ctx = AioContext.builder().build();
+                 AioContext ctx = AioContext.builder().inlineCachedReads(false).build();
                  AioFile cachedInline = inline.open(p, READ);
                  AioFile f = ctx.open(p, READ, WRITE);
                  Pipe pipe = Pipe.open()) {

@@ -1,5 +1,6 @@
 package io.linuxaio;
 
+import io.linuxaio.abi.CacheStat;
 import io.linuxaio.abi.LibC;
 import io.linuxaio.testing.LeakCheck;
 import io.linuxaio.testing.ParkedPool;
@@ -15,6 +16,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static io.linuxaio.testing.Futures.await;
@@ -41,7 +44,18 @@ class InlineReadsTest {
     /** Drops the file's pages from {@code offset} on out of the page cache (written back first: dirty pages stay). */
     private static void evict(AioFile f, long offset) throws Exception {
         await(f.fdatasync());
-        assertEquals(0, LibC.posix_fadvise(f.fd(), offset, 0, LibC.POSIX_FADV_DONTNEED));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment scratch = arena.allocate(CacheStat.SCRATCH_SIZE, 8);
+            // a page still being read in (readahead of an earlier read) is locked and stays: ask again
+            for (int i = 0; i < 100; i++) {
+                assertEquals(0, LibC.posix_fadvise(f.fd(), offset, 0, LibC.POSIX_FADV_DONTNEED));
+                if (CacheStat.cachedPages(f.fd(), offset, 0, scratch) == 0) {
+                    return;
+                }
+                Thread.sleep(5);
+            }
+            throw new AssertionError("the page cache kept pages of " + f + " from " + offset);
+        }
     }
 
     private Path cachedFile(String name, long seed) throws Exception {
@@ -83,20 +97,22 @@ class InlineReadsTest {
         Path p = cachedFile("p", 2);
         byte[] expected = TestFiles.random(SIZE, 2);
         try (AioContext ctx = AioContext.builder().inlineCachedReads(true).build(); AioFile f = ctx.open(p)) {
-            for (int round = 0; round < 5; round++) {
-                // the second half leaves the cache: RWF_NOWAIT stops at its first page
+            for (int round = 0; round < 6; round++) {
+                // the second half leaves the cache: an asynchronous read is not tried inline (cachestat), a
+                // blocking one is, and RWF_NOWAIT stops at the first page missing; the rest goes the usual way
                 evict(f, SIZE / 2);
                 ByteBuffer dst = ByteBuffer.allocateDirect(SIZE);
-                assertEquals(SIZE, await(f.readAsync(0, dst)), "round " + round);
+                int n = round % 2 == 0 ? await(f.readAsync(0, dst)) : f.read(0, dst);
+                assertEquals(SIZE, n, "round " + round);
                 assertEquals(SIZE, dst.position());
                 byte[] got = new byte[SIZE];
                 dst.flip().get(got);
                 assertArrayEquals(expected, got, "round " + round);
             }
             AioMetrics m = ctx.metrics();
-            assertEquals(10, m.completed(), "5 fdatasyncs and 5 reads: " + m);
+            assertEquals(12, m.completed(), "6 fdatasyncs and 6 reads: " + m);
             assertEquals(0, m.inlineReads(), "a partly cached read counted as inline: " + m);
-            assertEquals(5L * SIZE, m.bytesRead(), m.toString());
+            assertEquals(6L * SIZE, m.bytesRead(), m.toString());
         }
     }
 
@@ -109,6 +125,74 @@ class InlineReadsTest {
             assertEquals(4096, await(f.readAsync(8192, dst)));
             assertEquals(0, ctx.metrics().inlineReads(), ctx.metrics().toString());
             assertEquals(2, ctx.metrics().submitted(), "the fdatasync and the read"); 
+        }
+    }
+
+    @Test
+    void aColdAsynchronousReadStartsNoDiskReadOnTheCallingThread() throws Exception {
+        Path p = cachedFile("r", 7);
+        try (AioContext ctx = AioContext.builder().inlineCachedReads(true).build(); AioFile f = ctx.open(p)) {
+            evict(f, 0);
+            // the owner is held in a task: the read is handed over and waits behind it, so a page in the
+            // cache now could only come from the caller's own preadv2 (the kernel reads ahead on a miss)
+            CountDownLatch held = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            ctx.ownerExecutor().execute(() -> {
+                held.countDown();
+                awaitQuietly(release);
+            });
+            assertTrue(held.await(10, TimeUnit.SECONDS));
+            CompletableFuture<Integer> read;
+            try {
+                read = f.readAsync(SIZE / 2, ByteBuffer.allocateDirect(4096));
+                assertFalse(read.isDone());
+                try (Arena arena = Arena.ofConfined()) {
+                    assertEquals(0, CacheStat.cachedPages(f.fd(), 0, 0, arena.allocate(CacheStat.SCRATCH_SIZE, 8)),
+                            "a cold read started the disk on the calling thread");
+                }
+            } finally {
+                release.countDown();
+            }
+            assertEquals(4096, await(read));
+            assertEquals(0, ctx.metrics().inlineReads(), ctx.metrics().toString());
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
+    void aCachedReadThatReachesPastTheEndOfTheFileIsDoneInline() throws Exception {
+        byte[] content = TestFiles.random(5000, 8);
+        Path p = TestFiles.file(dir, "small", content);
+        Files.readAllBytes(p);
+        try (AioContext ctx = AioContext.builder().inlineCachedReads(true).build(); AioFile f = ctx.open(p)) {
+            ByteBuffer dst = ByteBuffer.allocateDirect(65536);
+            CompletableFuture<Integer> whole = f.readAsync(0, dst);
+            assertTrue(whole.isDone(), "a cached small file read with a larger buffer went to the owner");
+            assertEquals(5000, whole.join());
+            CompletableFuture<Integer> tail = f.readAsync(4500, ByteBuffer.allocateDirect(4096));
+            assertTrue(tail.isDone());
+            assertEquals(500, tail.join());
+            assertEquals(0, f.readAsync(5000, ByteBuffer.allocateDirect(4096)).join());
+            byte[] got = new byte[5000];
+            dst.flip().get(got);
+            assertArrayEquals(content, got);
+            assertEquals(3, ctx.metrics().inlineReads(), ctx.metrics().toString());
+        }
+    }
+
+    @Test
+    void inlineReadsAreOnByDefault() throws Exception {
+        Path p = cachedFile("d", 9);
+        try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p)) {
+            assertTrue(f.readAsync(0, ByteBuffer.allocateDirect(4096)).isDone(), "a cached read went to the owner by default");
+            assertEquals(1, ctx.metrics().inlineReads());
         }
     }
 
@@ -162,7 +246,7 @@ class InlineReadsTest {
     @Test
     void aVirtualThreadReadsCachedDataWithoutTheOwnerWhateverTheSetting() throws Exception {
         Path p = cachedFile("v", 6);
-        try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p)) { // off for readAsync; read() waits anyway
+        try (AioContext ctx = AioContext.builder().inlineCachedReads(false).build(); AioFile f = ctx.open(p)) { // read() waits anyway
             CompletableFuture<Integer> total = new CompletableFuture<>();
             Thread.ofVirtual().start(() -> {
                 try {

@@ -87,7 +87,7 @@ public final class Engine {
             LOG.debug("{} created: ring of {} events, maxQueued {}, maxSubmitBatch {}, userSpaceReaping {}, "
                     + "nonBlockingSubmit {}, inlineCachedReads {}, owner {}", this, kernel.ringSize, maxQueued,
                     settings.maxSubmitBatch(), kernel.ring != null, settings.nonBlockingSubmit(),
-                    settings.inlineCachedReads(), owner == null ? "its completion thread" : owner);
+                    inlineReads.enabled(), owner == null ? "its completion thread" : owner);
         }
     }
 
@@ -140,7 +140,7 @@ public final class Engine {
         if (!inlineReads.applies(file, rwFlags, ioprio, callerWaits) || !lifecycle.isOpen()) {
             return null;
         }
-        return inlineReads.readOrContinue(this, file, kind, buffer, address, position, length);
+        return inlineReads.readOrContinue(this, file, kind, buffer, address, position, length, callerWaits);
     }
 
     /** A poll of {@code fd} for {@code events}; its future's cancellation reaches the kernel. Any thread. */
