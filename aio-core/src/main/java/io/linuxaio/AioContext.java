@@ -218,7 +218,10 @@ public final class AioContext implements AutoCloseable {
          * <p>The read is tried only when {@code cachestat(2)} says the page cache holds its whole range, so
          * a cold read never starts the kernel's readahead in the caller (submitting that I/O can block
          * it: an event loop serving cold downloads stalled hundreds of milliseconds without the check).
-         * A page evicted between the check and the read only sends the rest of the read the usual way.
+         * A page evicted between the check and the read only sends the rest of the read the usual way. On
+         * the owner thread (an event loop) a read is done inline only when it also reaches the end of the
+         * file: a cached page can carry the kernel's readahead mark, and the read that meets it starts the
+         * next readahead window, which can wait for the disk.
          * Where the kernel has no {@code cachestat} (before Linux 6.5) asynchronous reads are never done
          * inline. Not for {@code O_DIRECT} files, reads with {@code RWF_*} flags or a priority, nor while
          * a write of the same file is in flight. {@link AioFile#read} tries it whatever this says (its

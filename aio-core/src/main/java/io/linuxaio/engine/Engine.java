@@ -140,7 +140,8 @@ public final class Engine {
         if (!inlineReads.applies(file, rwFlags, ioprio, callerWaits) || !lifecycle.isOpen()) {
             return null;
         }
-        return inlineReads.readOrContinue(this, file, kind, buffer, address, position, length, callerWaits);
+        return inlineReads.readOrContinue(this, file, kind, buffer, address, position, length, callerWaits,
+                owner.inOwnerThread());
     }
 
     /** A poll of {@code fd} for {@code events}; its future's cancellation reaches the kernel. Any thread. */

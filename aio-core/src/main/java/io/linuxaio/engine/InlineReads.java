@@ -25,6 +25,14 @@ import java.util.concurrent.atomic.LongAdder;
  * the check: an event loop serving 8 cold downloads stalled 240 to 460 ms per turn). The check costs
  * about half a microsecond and starts nothing. Without {@code cachestat} (Linux before 6.5) asynchronous
  * reads are never done inline. A blocking read's caller waits anyway, so it tries without the check.
+ *
+ * <p>On the owner thread (an event loop) a read is done inline only when it also reaches the end of the
+ * file. A cached page can carry the kernel's readahead mark, left by an earlier sequential read; the read
+ * that meets it starts the next readahead window, up to {@code read_ahead_kb} past it, and waits while the
+ * disk's queue is full. With the residency check alone, a loop serving 8 cold 64 MiB downloads (whose
+ * next chunks were already read ahead) stalled 190 to 410 ms; with the owner's reads sent the usual way
+ * ({@code io_submit}, which did not stall) 24 ms. A read to the end of the file has no page past it to read
+ * ahead: whole small files, the last chunk of a large one.
  */
 final class InlineReads {
 
@@ -100,7 +108,8 @@ final class InlineReads {
      * be read without waiting or the call failed (the usual path then does it, and reports its errors).
      * The caller holds a reference to the file.
      */
-    private long read(PerThread t, FileHandle file, long address, long length, long position, boolean checkCache) {
+    private long read(PerThread t, FileHandle file, long address, long length, long position, boolean checkCache,
+                      boolean toTheEnd) {
         t.knownSize = Long.MAX_VALUE;
         if (++t.sinceStackCheck >= STACK_CHECK_EVERY) {
             t.sinceStackCheck = 0;
@@ -108,7 +117,7 @@ final class InlineReads {
                 return -1;
             }
         }
-        if (checkCache && !cached(t, file.fd(), position, length)) {
+        if (checkCache && !cached(t, file.fd(), position, length, toTheEnd)) {
             return -1;
         }
         MemorySegment iov = t.iovec;
@@ -118,18 +127,21 @@ final class InlineReads {
     }
 
     /**
-     * Whether the page cache holds every page of {@code [position, position + length)} that lies in the file.
-     * A range that reaches past the end of the file holds fewer pages than it spans; the size is then asked
-     * for ({@code statx}), only in that case, to count the pages the file has there.
+     * Whether the page cache holds every page of {@code [position, position + length)} that lies in the file,
+     * and, when {@code toTheEnd}, whether the range reaches the end of the file. A range that reaches past
+     * the end holds fewer pages than it spans; the size is then asked for ({@code statx}) to count the pages
+     * the file has there.
      */
-    private static boolean cached(PerThread t, int fd, long position, long length) {
+    private static boolean cached(PerThread t, int fd, long position, long length, boolean toTheEnd) {
         t.knownSize = Long.MAX_VALUE;
         long pages = CacheStat.cachedPages(fd, position, length, t.cacheStat);
-        long spanned = CacheStat.pagesSpanned(position, length);
-        if (pages >= spanned) {
+        if (pages < 0) {
+            return false;
+        }
+        if (!toTheEnd && pages >= CacheStat.pagesSpanned(position, length)) {
             return true;
         }
-        if (pages < 0 || LibC.statx(fd, t.emptyPath, LibC.AT_EMPTY_PATH, Statx.STATX_SIZE, t.statx) < 0) {
+        if (LibC.statx(fd, t.emptyPath, LibC.AT_EMPTY_PATH, Statx.STATX_SIZE, t.statx) < 0) {
             return false;
         }
         long size = Statx.size(t.statx);
@@ -137,7 +149,7 @@ final class InlineReads {
         if (position >= size) {
             return true; // at or past the end: the read answers 0 without touching a page
         }
-        return position + length > size && pages >= CacheStat.pagesSpanned(position, size - position);
+        return position + length >= size && pages >= CacheStat.pagesSpanned(position, size - position);
     }
 
     /**
@@ -148,12 +160,13 @@ final class InlineReads {
      * given back, or passes to the rest's request.
      *
      * @param callerWaits the caller blocks for the result: no residency check first
+     * @param onOwner the caller is the context's owner thread: only a read that reaches the end of the file
      */
     CompletableFuture<Integer> readOrContinue(Engine engine, FileHandle file, BufferKind kind, Object buffer, long address,
-                                              long position, long length, boolean callerWaits) {
+                                              long position, long length, boolean callerWaits, boolean onOwner) {
         RequestEvent event = RequestEvents.begin(Op.PREAD);
         PerThread t = PER_THREAD.get();
-        long r = read(t, file, address, length, position, !callerWaits);
+        long r = read(t, file, address, length, position, !callerWaits, onOwner);
         if (r < 0) {
             return null; // the usual path records the request
         }
