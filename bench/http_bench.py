@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -50,11 +51,17 @@ def wrk(url, seconds, conns, latency=False):
     p99 = None
     if latency:
         p99 = to_us(re.search(r"\s99%\s+([\d.]+\w+)", out).group(1))
-    return rps, p99
+    return rps, p99, None
+
+
+def percentile99(values):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * 0.99))]
 
 
 def h2load(url, seconds, in_flight, streams, latency=False):
-    """h2load on one thread for `seconds`: in_flight streams over in_flight / streams connections."""
+    """h2load on one thread for `seconds`: in_flight streams over in_flight / streams connections. Returns
+    requests/s, the p99 in us, and each request's (start in s since the epoch, us to the end of its response)."""
     with tempfile.NamedTemporaryFile(prefix="h2load-", suffix=".log") as log:
         cmd = ["h2load", "-t1", f"-c{max(1, in_flight // streams)}", f"-m{streams}", f"-D{seconds}",
                f"--log-file={log.name}", url]
@@ -62,11 +69,11 @@ def h2load(url, seconds, in_flight, streams, latency=False):
         done = re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored", out)
         assert done and int(done.group(2)) == 0 and int(done.group(3)) == 0, out
         rps = float(re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out).group(1))
-        p99 = None
+        p99 = rows = None
         if latency:
-            times = sorted(int(line.split("\t")[2]) for line in open(log.name) if line.strip())
-            p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
-        return rps, p99
+            rows = [(int(f[0]) / 1e6, int(f[2])) for f in (line.split("\t") for line in open(log.name)) if len(f) >= 3]
+            p99 = percentile99(d for _, d in rows)
+        return rps, p99, rows
 
 
 def check_body(url, path, http2):
@@ -126,7 +133,7 @@ def main():
                     f.write(os.urandom(1 << 20))
     if "nginx" in modes:
         ensure("nginx")
-    results = {m: {"rps4k": [], "mibps": [], "p99": [], "base_p99": []} for m in modes}
+    results = {m: {"rps4k": [], "mibps": [], "p99": [], "base_p99": [], "while_p99": []} for m in modes}
     for rep in range(a.reps):
         for mode in modes:
             if mode == "nginx":
@@ -149,24 +156,35 @@ def main():
                         check_body(f"{base}/{name}", os.path.join(root, name), a.http2)
                 load(base + "/big1m.bin", 2, 16)  # warm-up: JIT and page cache
                 load(base + "/small.bin", 1, 16)
-                rps4k, _ = load(base + "/small.bin", a.seconds, 16)
-                rps, _ = load(base + "/big1m.bin", a.seconds, 16)
-                _, base_p99 = load(base + "/small.bin", 3, 8, latency=True)
+                rps4k = load(base + "/small.bin", a.seconds, 16)[0]
+                rps = load(base + "/big1m.bin", a.seconds, 16)[0]
+                base_p99 = load(base + "/small.bin", 3, 8, latency=True)[1]
                 drop_caches()
-                t_cold = time.monotonic()
-                downloads = [subprocess.Popen(["curl", "-s"] + curl_h2 + ["-o", "/dev/null", f"{base}/cold{i}.bin"])
+                t_cold = time.time()
+                downloads = [subprocess.Popen(["curl", "-s", "--fail"] + curl_h2 + ["-o", "/dev/null", f"{base}/cold{i}.bin"])
                              for i in range(a.cold_files)]
+                ended = []
+                watcher = threading.Thread(target=lambda: ended.append(
+                    ([d.wait(timeout=300) for d in downloads], time.time())))
+                watcher.start()
                 time.sleep(0.2)
-                _, p99 = load(base + "/small.bin", a.seconds, 8, latency=True)
-                for d in downloads:
-                    d.wait(timeout=300)
-                cold_s = time.monotonic() - t_cold
+                _, p99, rows = load(base + "/small.bin", a.seconds, 8, latency=True)
+                watcher.join()
+                codes, t_end = ended[0]
+                assert codes == [0] * len(downloads), f"cold downloads ended with {codes}"
+                cold_s = t_end - t_cold
+                # h2load logs each request's start: the p99 of those that started while the downloads ran
+                during = [d for start, d in rows or [] if start < t_end]
+                while_p99 = percentile99(during) if during else None
                 results[mode]["rps4k"].append(rps4k)
                 results[mode]["mibps"].append(rps)
                 results[mode]["p99"].append(p99)
                 results[mode]["base_p99"].append(base_p99)
+                results[mode]["while_p99"].append(while_p99)
+                during_only = f", {while_p99:.0f} us for the {len(during)} started before they ended" if during else ""
                 print(f"rep {rep + 1} {mode}: cached 4 KiB {rps4k:.0f} requests/s, 1 MiB {rps:.0f} MiB/s; small p99 {base_p99:.0f} us idle, "
-                      f"{p99:.0f} us during {a.cold_files} cold 64 MiB downloads (which took {cold_s:.1f} s)", flush=True)
+                      f"{p99:.0f} us in the {a.seconds} s from the start of {a.cold_files} cold 64 MiB downloads "
+                      f"(which took {cold_s:.1f} s){during_only}", flush=True)
             finally:
                 server.terminate()
                 server.wait(timeout=30)
@@ -177,14 +195,19 @@ def main():
     ref_rps = statistics.median(results[ref]["rps4k"])
     ref_mibps = statistics.median(results[ref]["mibps"])
     ref_p99 = statistics.median(results[ref]["p99"])
+    during = all(None not in r["while_p99"] for r in results.values())
+    ref_while = statistics.median(results[ref]["while_p99"]) if during else None
     print(f"{'mode':10} {'4 KiB req/s':>12} {'1 MiB MiB/s':>12} {'small p99 idle us':>18} {'small p99 cold us':>18}"
-          f"   ratios to {ref}: req/s, MiB/s, {ref} p99 / this")
+          + (f" {'p99 while downloading':>22}" if during else "")
+          + f"   ratios to {ref}: req/s, MiB/s, {ref} p99 / this" + (" (cold, while downloading)" if during else ""))
     for mode, r in results.items():
         rps4k = statistics.median(r["rps4k"])
         mibps = statistics.median(r["mibps"])
         p99 = statistics.median(r["p99"])
+        w = statistics.median(r["while_p99"]) if during else None
         print(f"{mode:10} {rps4k:12.0f} {mibps:12.0f} {statistics.median(r['base_p99']):18.0f} {p99:18.0f}"
-              f"   {rps4k / ref_rps:.2f} {mibps / ref_mibps:.2f} {ref_p99 / p99:.2f}")
+              + (f" {w:22.0f}" if during else "")
+              + f"   {rps4k / ref_rps:.2f} {mibps / ref_mibps:.2f} {ref_p99 / p99:.2f}" + (f" {ref_while / w:.2f}" if during else ""))
 
 
 if __name__ == "__main__":
