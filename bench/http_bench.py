@@ -7,9 +7,10 @@ alternating modes over repetitions:
   3. latency of small requests while cold 64 MiB files are being downloaded (the case where blocking reads
      stall the loop). One event loop (one nginx worker), so every connection shares it.
 With --http2 the server speaks cleartext HTTP/2 (prior knowledge) and h2load drives it in place of wrk, the same
-number of requests in flight (--h2-streams per connection), p99 from its per-request log; the cold downloads are
-curl --http2-prior-knowledge. Modes aio, aio-chunked and chunked (Netty's Http2DataChunkedInput over AioChunkedFile
-or ChunkedNioFile). Before its first round each mode's bodies are checked: a cached and a cold file by SHA-256.
+number of requests in flight (--h2-streams per connection), p99 from its per-request log, which also gives the p99
+of the small requests that started while the cold downloads ran; the cold downloads are curl
+--http2-prior-knowledge. Modes aio, aio-chunked and chunked (Netty's Http2DataChunkedInput over AioChunkedFile or
+ChunkedNioFile). Before its first round each mode's bodies are checked: a cached and a cold file by SHA-256.
 
     bench/http.sh [--reps 3] [--seconds 8] [--cold-files 8] [--modes aio,chunked,sendfile,nginx]
     bench/http.sh --http2 [--modes aio,aio-chunked,chunked]
