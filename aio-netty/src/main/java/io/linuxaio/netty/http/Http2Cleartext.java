@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
 import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2ConnectionAdapter;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
@@ -79,34 +80,38 @@ final class Http2Cleartext {
     }
 
     /**
-     * Tells {@link HttpTimeouts} when the first stream opens and when the last one closes. A stream opened by an
-     * upgrade is open before this is added; Netty tells of a stream's close only if it told of its opening or
-     * the stream was open then. Loop thread.
+     * Tells {@link HttpTimeouts} when the first stream opens and when the last one closes, from the connection's
+     * count of open streams (a stream opened by an upgrade is open before this is added; the count has already
+     * changed when a listener hears of an opening or a close). Loop thread.
      */
     private static final class OpenStreams extends Http2ConnectionAdapter {
         private final HttpTimeouts timeouts;
-        private int open;
+        private final Http2Connection connection;
+        private boolean busy;
 
-        OpenStreams(HttpTimeouts timeouts, int open) {
+        OpenStreams(HttpTimeouts timeouts, Http2Connection connection) {
             this.timeouts = timeouts;
-            this.open = open;
-            if (open == 0) {
-                timeouts.idle();
-            } else {
+            this.connection = connection;
+            busy = connection.numActiveStreams() > 0;
+            if (busy) {
                 timeouts.requestReceived();
+            } else {
+                timeouts.idle();
             }
         }
 
         @Override
         public void onStreamActive(Http2Stream stream) {
-            if (open++ == 0) {
+            if (!busy) {
+                busy = true;
                 timeouts.requestReceived();
             }
         }
 
         @Override
         public void onStreamClosed(Http2Stream stream) {
-            if (--open == 0) {
+            if (busy && connection.numActiveStreams() == 0) {
+                busy = false;
                 timeouts.idle();
             }
         }
@@ -131,7 +136,7 @@ final class Http2Cleartext {
                 Http2FrameCodec codec = ctx.pipeline().get(Http2FrameCodec.class);
                 if (timeouts != null && codec != null) {
                     timeouts.http2();
-                    codec.connection().addListener(new OpenStreams(timeouts, codec.connection().numActiveStreams()));
+                    codec.connection().addListener(new OpenStreams(timeouts, codec.connection()));
                 }
             } else if (http2 && evt instanceof ChannelInputShutdownEvent) {
                 // the client can no longer open a window: Netty's close sends GOAWAY and lets open streams end

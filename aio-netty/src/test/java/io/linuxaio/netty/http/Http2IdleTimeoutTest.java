@@ -67,7 +67,10 @@ class Http2IdleTimeoutTest extends ServedTreeTest {
         try (H2 h2 = H2.priorKnowledge(http.connect(), false)) {
             h2.get(1, "/a.txt");
             assertEquals(5, h2.body(1, null, 0));
-            long idleMillis = h2.untilGoAwayAndClose(1);
+            Thread.sleep(KEEP_ALIVE.toMillis() * 3 / 5); // idle, but not for long enough: the next stream is served
+            h2.get(3, "/a.txt");
+            assertEquals(5, h2.body(3, null, 0));
+            long idleMillis = h2.untilGoAwayAndClose(3); // timed from the last stream's end
             assertTrue(idleMillis >= KEEP_ALIVE.toMillis() - 100, "closed after " + idleMillis + " ms idle");
             assertTrue(idleMillis < KEEP_ALIVE.toMillis() + 3000, "closed after " + idleMillis + " ms idle");
         }
