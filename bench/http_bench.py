@@ -6,9 +6,16 @@ alternating modes over repetitions:
   2. throughput for a page-cached 1 MiB file;
   3. latency of small requests while cold 64 MiB files are being downloaded (the case where blocking reads
      stall the loop). One event loop (one nginx worker), so every connection shares it.
+With --http2 the server speaks cleartext HTTP/2 (prior knowledge) and h2load drives it in place of wrk, the same
+number of requests in flight (--h2-streams per connection), p99 from its per-request log, which also gives the p99
+of the small requests that started while the cold downloads ran; the cold downloads are curl
+--http2-prior-knowledge. Modes aio, aio-chunked and chunked (Netty's Http2DataChunkedInput over AioChunkedFile or
+ChunkedNioFile). Before its first round each mode's bodies are checked: a cached and a cold file by SHA-256.
 
     bench/http.sh [--reps 3] [--seconds 8] [--cold-files 8] [--modes aio,chunked,sendfile,nginx]
+    bench/http.sh --http2 [--modes aio,aio-chunked,chunked]
 """
+import hashlib
 import argparse
 import os
 import re
@@ -17,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -44,7 +52,39 @@ def wrk(url, seconds, conns, latency=False):
     p99 = None
     if latency:
         p99 = to_us(re.search(r"\s99%\s+([\d.]+\w+)", out).group(1))
-    return rps, p99
+    return rps, p99, None
+
+
+def percentile99(values):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * 0.99))]
+
+
+def h2load(url, seconds, in_flight, streams, latency=False):
+    """h2load on one thread for `seconds`: in_flight streams over in_flight / streams connections. Returns
+    requests/s, the p99 in us, and each request's (start in s since the epoch, us to the end of its response)."""
+    with tempfile.NamedTemporaryFile(prefix="h2load-", suffix=".log") as log:
+        cmd = ["h2load", "-t1", f"-c{max(1, in_flight // streams)}", f"-m{streams}", f"-D{seconds}",
+               f"--log-file={log.name}", url]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        done = re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored", out)
+        assert done and int(done.group(2)) == 0 and int(done.group(3)) == 0, out
+        rps = float(re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out).group(1))
+        p99 = rows = None
+        if latency:
+            rows = [(int(f[0]) / 1e6, int(f[2])) for f in (line.split("\t") for line in open(log.name)) if len(f) >= 3]
+            p99 = percentile99(d for _, d in rows)
+        return rps, p99, rows
+
+
+def check_body(url, path, http2):
+    """The body curl gets for url has path's SHA-256."""
+    cmd = ["curl", "-sS", "--fail"] + (["--http2-prior-knowledge"] if http2 else []) + [url]
+    body = subprocess.run(cmd, capture_output=True, check=True).stdout
+    with open(path, "rb") as f:
+        want = hashlib.sha256(f.read()).hexdigest()
+    got = hashlib.sha256(body).hexdigest()
+    assert got == want, f"{url}: sha256 {got}, the file's is {want}"
 
 
 def drop_caches():
@@ -66,9 +106,19 @@ def main():
     ap.add_argument("--modes", default="aio,chunked,sendfile,nginx",
                     help="aio-noinline is aio with AioContext.Builder.inlineCachedReads(false); aio-chunked is the chunked "
                          "handler with AioChunkedFile in place of ChunkedNioFile")
+    ap.add_argument("--http2", action="store_true", help="cleartext HTTP/2 (prior knowledge) under h2load")
+    ap.add_argument("--h2-streams", type=int, default=4, help="--http2: concurrent streams per h2load connection")
     a = ap.parse_args()
     modes = a.modes.split(",")
-    ensure("wrk")
+    if a.http2:
+        bad = [m for m in modes if m not in ("aio", "aio-noinline", "aio-chunked", "chunked")]
+        assert not bad, f"no HTTP/2 form of {bad}: aio, aio-noinline, aio-chunked, chunked"
+        subprocess.run(["h2load", "--version"], check=True, capture_output=True)  # Debian's nghttp2-client
+        load = lambda url, seconds, conns, latency=False: h2load(url, seconds, conns, a.h2_streams, latency)  # noqa: E731
+    else:
+        ensure("wrk")
+        load = wrk
+    curl_h2 = ["--http2-prior-knowledge"] if a.http2 else []
     ensure("curl")
     jvm = java()
     root = a.dir or tempfile.mkdtemp(prefix="linux-aio-http-", dir="/var/tmp")
@@ -84,7 +134,7 @@ def main():
                     f.write(os.urandom(1 << 20))
     if "nginx" in modes:
         ensure("nginx")
-    results = {m: {"rps4k": [], "mibps": [], "p99": [], "base_p99": []} for m in modes}
+    results = {m: {"rps4k": [], "mibps": [], "p99": [], "base_p99": [], "while_p99": []} for m in modes}
     for rep in range(a.reps):
         for mode in modes:
             if mode == "nginx":
@@ -94,46 +144,71 @@ def main():
                 server = subprocess.Popen([jvm, "--enable-native-access=ALL-UNNAMED", "-cp", JAR,
                                            "io.linuxaio.benchmarks.HttpBenchServer", "--mode", "aio" if mode == "aio-noinline" else mode,
                                            "--inline-cached-reads", str(mode != "aio-noinline").lower(), "--root", root,
-                                           "--port", str(a.port), "--loops", "1"], stdout=subprocess.PIPE, text=True)
+                                           "--port", str(a.port), "--loops", "1"] + (["--http2"] if a.http2 else []),
+                                          stdout=subprocess.PIPE, text=True)
             try:
                 if mode != "nginx":
                     line = server.stdout.readline()
                     assert "serving" in line, line
                 base = f"http://127.0.0.1:{a.port}"
-                wrk(base + "/big1m.bin", 2, 16)  # warm-up: JIT and page cache
-                wrk(base + "/small.bin", 1, 16)
-                rps4k, _ = wrk(base + "/small.bin", a.seconds, 16)
-                rps, _ = wrk(base + "/big1m.bin", a.seconds, 16)
-                _, base_p99 = wrk(base + "/small.bin", 3, 8, latency=True)
+                if rep == 0:
+                    drop_caches()  # cold0 is read from the disk, the others from the page cache
+                    for name in ("cold0.bin", "small.bin", "big1m.bin"):
+                        check_body(f"{base}/{name}", os.path.join(root, name), a.http2)
+                load(base + "/big1m.bin", 2, 16)  # warm-up: JIT and page cache
+                load(base + "/small.bin", 1, 16)
+                rps4k = load(base + "/small.bin", a.seconds, 16)[0]
+                rps = load(base + "/big1m.bin", a.seconds, 16)[0]
+                base_p99 = load(base + "/small.bin", 3, 8, latency=True)[1]
                 drop_caches()
-                downloads = [subprocess.Popen(["curl", "-s", "-o", "/dev/null", f"{base}/cold{i}.bin"])
+                t_cold = time.time()
+                downloads = [subprocess.Popen(["curl", "-s", "--fail"] + curl_h2 + ["-o", "/dev/null", f"{base}/cold{i}.bin"])
                              for i in range(a.cold_files)]
+                ended = []
+                watcher = threading.Thread(target=lambda: ended.append(
+                    ([d.wait(timeout=300) for d in downloads], time.time())))
+                watcher.start()
                 time.sleep(0.2)
-                _, p99 = wrk(base + "/small.bin", a.seconds, 8, latency=True)
-                for d in downloads:
-                    d.wait(timeout=300)
+                _, p99, rows = load(base + "/small.bin", a.seconds, 8, latency=True)
+                watcher.join()
+                codes, t_end = ended[0]
+                assert codes == [0] * len(downloads), f"cold downloads ended with {codes}"
+                cold_s = t_end - t_cold
+                # h2load logs each request's start: the p99 of those that started while the downloads ran
+                during = [d for start, d in rows or [] if start < t_end]
+                while_p99 = percentile99(during) if during else None
                 results[mode]["rps4k"].append(rps4k)
                 results[mode]["mibps"].append(rps)
                 results[mode]["p99"].append(p99)
                 results[mode]["base_p99"].append(base_p99)
+                results[mode]["while_p99"].append(while_p99)
+                during_only = f", {while_p99:.0f} us for the {len(during)} started before they ended" if during else ""
                 print(f"rep {rep + 1} {mode}: cached 4 KiB {rps4k:.0f} requests/s, 1 MiB {rps:.0f} MiB/s; small p99 {base_p99:.0f} us idle, "
-                      f"{p99:.0f} us during {a.cold_files} cold 64 MiB downloads", flush=True)
+                      f"{p99:.0f} us in the {a.seconds} s from the start of {a.cold_files} cold 64 MiB downloads "
+                      f"(which took {cold_s:.1f} s){during_only}", flush=True)
             finally:
                 server.terminate()
                 server.wait(timeout=30)
     print()
+    if a.http2:
+        print(f"HTTP/2 (h2c, prior knowledge), h2load with {a.h2_streams} streams per connection")
     ref = "nginx" if "nginx" in results else modes[0]
     ref_rps = statistics.median(results[ref]["rps4k"])
     ref_mibps = statistics.median(results[ref]["mibps"])
     ref_p99 = statistics.median(results[ref]["p99"])
+    during = all(None not in r["while_p99"] for r in results.values())
+    ref_while = statistics.median(results[ref]["while_p99"]) if during else None
     print(f"{'mode':10} {'4 KiB req/s':>12} {'1 MiB MiB/s':>12} {'small p99 idle us':>18} {'small p99 cold us':>18}"
-          f"   ratios to {ref}: req/s, MiB/s, {ref} p99 / this")
+          + (f" {'p99 while downloading':>22}" if during else "")
+          + f"   ratios to {ref}: req/s, MiB/s, {ref} p99 / this" + (" (cold, while downloading)" if during else ""))
     for mode, r in results.items():
         rps4k = statistics.median(r["rps4k"])
         mibps = statistics.median(r["mibps"])
         p99 = statistics.median(r["p99"])
+        w = statistics.median(r["while_p99"]) if during else None
         print(f"{mode:10} {rps4k:12.0f} {mibps:12.0f} {statistics.median(r['base_p99']):18.0f} {p99:18.0f}"
-              f"   {rps4k / ref_rps:.2f} {mibps / ref_mibps:.2f} {ref_p99 / p99:.2f}")
+              + (f" {w:22.0f}" if during else "")
+              + f"   {rps4k / ref_rps:.2f} {mibps / ref_mibps:.2f} {ref_p99 / p99:.2f}" + (f" {ref_while / w:.2f}" if during else ""))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ module io.linuxaio.benchmarks {
     requires io.netty.buffer;
     requires io.netty.codec;
     requires io.netty.codec.http;
+    requires io.netty.codec.http2;
     requires io.netty.handler;
     requires info.picocli;
     requires HdrHistogram;

@@ -31,6 +31,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.net.InetSocketAddress;
 import java.nio.channels.FileChannel;
@@ -47,6 +48,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * (the {@code chunked} handler with {@link AioChunkedFile} where {@code ChunkedNioFile} was: the drop-in
  * compared with what it replaces). The three last are the minimal handler of Netty's own file server example:
  * GET only, no ranges. All four sit behind the same codec and aggregator ({@link HttpFileServer}).
+ *
+ * <p>With {@code --http2} the server speaks cleartext HTTP/2 to clients that open with its preface (prior
+ * knowledge, as {@code h2load} and {@code curl --http2-prior-knowledge} do): {@code aio} is the same handler on
+ * {@link HttpFileServer}'s HTTP/2 pipeline (a child channel per stream), {@code chunked} and {@code aio-chunked}
+ * are Netty's HTTP/2 file example ({@link NettyHttp2FileHandler}: {@code Http2DataChunkedInput} over
+ * {@code ChunkedNioFile} or {@link AioChunkedFile}); {@code sendfile} has no HTTP/2 form (the frame codec
+ * writes every DATA frame from a buffer).
  *
  * <pre>java -cp aio-benchmarks.jar io.linuxaio.benchmarks.HttpBenchServer --mode aio --root /srv --port 8080</pre>
  */
@@ -70,6 +78,9 @@ public final class HttpBenchServer implements Callable<Integer> {
             description = "aio mode: page-cached reads complete where they are made (default: ${DEFAULT-VALUE})")
     boolean inlineCachedReads;
 
+    @Option(names = "--http2", description = "cleartext HTTP/2 with prior knowledge (aio, chunked, aio-chunked)")
+    boolean http2;
+
     public static void main(String[] args) {
         int code = new CommandLine(new HttpBenchServer()).execute(args);
         if (code != 0) {
@@ -83,7 +94,7 @@ public final class HttpBenchServer implements Callable<Integer> {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(loops, EpollIoHandler.newFactory());
         EpollAio aio = EpollAio.create(group, () -> AioContext.builder().inlineCachedReads(inlineCachedReads)).bindAll();
         try {
-            Channel ch = switch (mode) {
+            Channel ch = http2 ? bindHttp2(group, aio, dir) : switch (mode) {
                 case "aio" -> HttpFileServer.bind(group, aio, dir, "127.0.0.1", port);
                 case "chunked" -> HttpFileServer.bind(group, "127.0.0.1", port,
                         p -> p.addLast(new ChunkedWriteHandler(), new NettyFileHandler(dir, false, null)));
@@ -95,8 +106,8 @@ public final class HttpBenchServer implements Callable<Integer> {
                 }
                 default -> throw new IllegalArgumentException("mode " + mode + ": aio, chunked, sendfile or aio-chunked");
             };
-            System.out.println("serving " + dir + " in mode " + mode + " on http://127.0.0.1:"
-                    + ((InetSocketAddress) ch.localAddress()).getPort() + "/");
+            System.out.println("serving " + dir + " in mode " + mode + (http2 ? " over HTTP/2 (h2c, prior knowledge)" : "")
+                    + " on http://127.0.0.1:" + ((InetSocketAddress) ch.localAddress()).getPort() + "/");
             System.out.flush();
             ch.closeFuture().sync();
         } finally {
@@ -104,6 +115,16 @@ public final class HttpBenchServer implements Callable<Integer> {
             group.shutdownGracefully();
         }
         return 0;
+    }
+
+    private Channel bindHttp2(EventLoopGroup group, EpollAio aio, Path dir) throws IOException, InterruptedException {
+        return switch (mode) {
+            case "aio" -> HttpFileServer.bind(group, AioHttpFileHandler.builder(dir).aio(aio).build(), "127.0.0.1", port,
+                    HttpFileServer.Options.DEFAULT.withHttp2(true));
+            case "chunked" -> NettyHttp2FileHandler.bind(group, port, dir, null);
+            case "aio-chunked" -> NettyHttp2FileHandler.bind(group, port, dir, new NettyFileHandler.AioFiles(aio));
+            default -> throw new IllegalArgumentException("mode " + mode + " over HTTP/2: aio, chunked or aio-chunked");
+        };
     }
 
     /**
@@ -136,8 +157,8 @@ public final class HttpBenchServer implements Callable<Integer> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) throws Exception {
             boolean keepAlive = HttpUtil.isKeepAlive(req);
-            Path p = root.resolve(new QueryStringDecoder(req.uri()).path().substring(1)).normalize();
-            if (!p.startsWith(root) || !Files.isRegularFile(p)) {
+            Path p = regularFile(root, req.uri());
+            if (p == null) {
                 DefaultFullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_FOUND);
                 HttpUtil.setContentLength(r, 0);
                 ctx.writeAndFlush(r);
@@ -176,6 +197,12 @@ public final class HttpBenchServer implements Callable<Integer> {
                     last.addListener(ChannelFutureListener.CLOSE);
                 }
             }
+        }
+
+        /** The regular file under {@code root} that {@code uri} names, or null. */
+        static Path regularFile(Path root, String uri) {
+            Path p = root.resolve(new QueryStringDecoder(uri).path().substring(1)).normalize();
+            return p.startsWith(root) && Files.isRegularFile(p) ? p : null;
         }
 
         private static HttpResponse okResponse(long length, boolean keepAlive) {

@@ -8,11 +8,14 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
 import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2Connection;
+import io.netty.handler.codec.http2.Http2ConnectionAdapter;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.util.AsciiString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,8 +29,8 @@ import java.io.IOException;
  * ({@link Http2Streams}); any other client is served HTTP/1.1 by the same handler on the connection itself.
  *
  * <p>Once a connection is HTTP/2, the handler leaves it (its streams have their own), and
- * {@link HttpTimeouts} keeps only its send timeout: streams come and go while the connection is open, so
- * there is no idle request head to time.
+ * {@link HttpTimeouts} follows its streams: the keep-alive timeout runs while none is open (then GOAWAY and
+ * the close), the send timeout while one writes; there is no request head to time.
  */
 final class Http2Cleartext {
 
@@ -76,6 +79,44 @@ final class Http2Cleartext {
         }
     }
 
+    /**
+     * Tells {@link HttpTimeouts} when the first stream opens and when the last one closes, from the connection's
+     * count of open streams (a stream opened by an upgrade is open before this is added; the count has already
+     * changed when a listener hears of an opening or a close). Loop thread.
+     */
+    private static final class OpenStreams extends Http2ConnectionAdapter {
+        private final HttpTimeouts timeouts;
+        private final Http2Connection connection;
+        private boolean busy;
+
+        OpenStreams(HttpTimeouts timeouts, Http2Connection connection) {
+            this.timeouts = timeouts;
+            this.connection = connection;
+            busy = connection.numActiveStreams() > 0;
+            if (busy) {
+                timeouts.requestReceived();
+            } else {
+                timeouts.idle();
+            }
+        }
+
+        @Override
+        public void onStreamActive(Http2Stream stream) {
+            if (!busy) {
+                busy = true;
+                timeouts.requestReceived();
+            }
+        }
+
+        @Override
+        public void onStreamClosed(Http2Stream stream) {
+            if (busy && connection.numActiveStreams() == 0) {
+                busy = false;
+                timeouts.idle();
+            }
+        }
+    }
+
     /** After the connection became HTTP/2: takes the HTTP/1.1 handler off it. */
     private static final class Switch extends ChannelInboundHandlerAdapter {
         private final AioHttpFileHandler handler;
@@ -92,8 +133,10 @@ final class Http2Cleartext {
                 http2 = true;
                 ctx.pipeline().remove(handler);
                 HttpTimeouts timeouts = ctx.pipeline().get(HttpTimeouts.class);
-                if (timeouts != null) {
-                    timeouts.requestReceived();
+                Http2FrameCodec codec = ctx.pipeline().get(Http2FrameCodec.class);
+                if (timeouts != null && codec != null) {
+                    timeouts.http2();
+                    codec.connection().addListener(new OpenStreams(timeouts, codec.connection()));
                 }
             } else if (http2 && evt instanceof ChannelInputShutdownEvent) {
                 // the client can no longer open a window: Netty's close sends GOAWAY and lets open streams end

@@ -69,7 +69,8 @@ public final class HttpFileServer {
      *                    ({@link HttpTimeouts}; zero: none)
      * @param http2 whether cleartext HTTP/2 (h2c) is served too, to a client that opens with the HTTP/2 preface
      *        (prior knowledge) or asks for {@code Upgrade: h2c}; each stream is one request of the handler. An
-     *        HTTP/2 connection keeps the send timeout only.
+     *        HTTP/2 connection keeps the keep-alive timeout (while it has no open stream: GOAWAY, then the close)
+     *        and the send timeout.
      */
     public record Options(int maxRequestLine, int maxHeaderBlock, Duration headerTimeout, Duration keepAliveTimeout,
                           Duration sendTimeout, boolean http2) {

@@ -21,7 +21,11 @@ import java.util.concurrent.TimeUnit;
  * is cut off when its time is up, whatever the bytes. A zero duration turns a timeout off.
  *
  * <p>Place it before the HTTP codec (it sees bytes); the {@link AioHttpFileHandler} of the same pipeline tells
- * it when a request head has arrived and when the connection is idle. One instance per channel; touched only
+ * it when a request head has arrived and when the connection is idle. On a connection that became HTTP/2 the
+ * streams tell it instead: the keep-alive timeout runs while no stream is open (nginx's http2 idle timeout),
+ * whatever other frames arrive, and ends the connection through the pipeline, so that the frame codec sends
+ * GOAWAY before closing; a stream in progress, however slow, is never cut by it (the send timeout still
+ * applies); there is no request head to time. One instance per channel; touched only
  * on the channel's event loop. The timer of a connection is rescheduled only when it fires, never per request.
  */
 public final class HttpTimeouts extends ChannelDuplexHandler implements ChannelFutureListener {
@@ -45,6 +49,7 @@ public final class HttpTimeouts extends ChannelDuplexHandler implements ChannelF
     private final long stepNanos;
     private ChannelHandlerContext ctx;
     private int state = HEADER;
+    private boolean http2;
     private long since;
     private int writesPending;
     private long lastProgress;
@@ -103,7 +108,7 @@ public final class HttpTimeouts extends ChannelDuplexHandler implements ChannelF
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-        if (state == IDLE && msg instanceof ByteBuf b && b.isReadable()) {
+        if (!http2 && state == IDLE && msg instanceof ByteBuf b && b.isReadable()) {
             state = HEADER; // the first byte of the next request: its head has the header timeout
             since = System.nanoTime();
         }
@@ -124,6 +129,14 @@ public final class HttpTimeouts extends ChannelDuplexHandler implements ChannelF
     public void operationComplete(ChannelFuture future) {
         writesPending--;
         lastProgress = System.nanoTime();
+    }
+
+    /**
+     * The connection became HTTP/2: what it reads are frames, not request heads, and {@link #requestReceived()} and
+     * {@link #idle()} now say that a stream opened and that none is open.
+     */
+    void http2() {
+        http2 = true;
     }
 
     /** A request head has arrived: reading is not timed until the connection is idle again. */
@@ -165,10 +178,14 @@ public final class HttpTimeouts extends ChannelDuplexHandler implements ChannelF
         }
         long now = System.nanoTime();
         if (now - deadline >= 0) {
-            LOG.debug("closing {}: {}", ctx.channel(), writesPending > 0 && lastProgress + sendNanos - now <= 0
-                    ? "the client stopped reading the response" : state == IDLE ? "idle keep-alive connection"
-                    : "the request head did not arrive in time");
-            ctx.close();
+            boolean stalled = writesPending > 0 && lastProgress + sendNanos - now <= 0;
+            LOG.debug("closing {}: {}", ctx.channel(), stalled ? "the client stopped reading the response"
+                    : state == IDLE ? "idle keep-alive connection" : "the request head did not arrive in time");
+            if (http2 && !stalled) {
+                ctx.channel().close(); // through the frame codec: GOAWAY, then the close (no stream is open)
+            } else {
+                ctx.close();
+            }
             return;
         }
         timer = ctx.executor().schedule(this::check, Math.min(deadline - now, stepNanos), TimeUnit.NANOSECONDS);
