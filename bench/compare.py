@@ -3,10 +3,12 @@
 alternating A B A B over several repetitions, and prints the median of each engine and its ratio to fio.
 
     bench/compare.sh [--file /var/tmp/linux-aio-bench.bin] [--size 1g] [--runtime 10] [--reps 3] [--only NAME]
+                     [--engines aio-netty,aio-netty-uring]
 """
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -15,22 +17,27 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 JAR = os.path.join(ROOT, "aio-benchmarks", "target", "aio-benchmarks.jar")
 
+# the load generator's engines run by default, and those run only when --engines names them
+# (aio-netty-uring: the library on a Netty io_uring loop, where aio-netty is on an epoll loop)
+ENGINES = ["aio", "aio-netty", "afc", "filechannel"]
+OPTIONAL_ENGINES = ["aio-netty-uring"]
+
 # name, fio arguments, loadgen arguments, engines besides fio, whether the page cache must be warm
 WORKLOADS = [
     ("randread-4k-direct-qd1", "--rw=randread --bs=4k --iodepth=1 --direct=1",
-     "--rw randread --bs 4k --iodepth 1 --direct", ["aio", "aio-netty", "afc", "filechannel"], False),
+     "--rw randread --bs 4k --iodepth 1 --direct", ENGINES, False),
     ("randread-4k-direct-qd8", "--rw=randread --bs=4k --iodepth=8 --direct=1",
-     "--rw randread --bs 4k --iodepth 8 --direct", ["aio", "aio-netty", "afc", "filechannel"], False),
+     "--rw randread --bs 4k --iodepth 8 --direct", ENGINES, False),
     ("randread-4k-direct-qd32", "--rw=randread --bs=4k --iodepth=32 --direct=1",
-     "--rw randread --bs 4k --iodepth 32 --direct", ["aio", "aio-netty", "afc", "filechannel"], False),
+     "--rw randread --bs 4k --iodepth 32 --direct", ENGINES, False),
     ("randread-4k-direct-qd128", "--rw=randread --bs=4k --iodepth=128 --direct=1",
-     "--rw randread --bs 4k --iodepth 128 --direct", ["aio", "aio-netty", "afc", "filechannel"], False),
+     "--rw randread --bs 4k --iodepth 128 --direct", ENGINES, False),
     ("read-1m-direct-qd8", "--rw=read --bs=1m --iodepth=8 --direct=1",
-     "--rw read --bs 1m --iodepth 8 --direct", ["aio", "aio-netty", "afc", "filechannel"], False),
+     "--rw read --bs 1m --iodepth 8 --direct", ENGINES, False),
     ("randwrite-4k-direct-qd32", "--rw=randwrite --bs=4k --iodepth=32 --direct=1",
-     "--rw randwrite --bs 4k --iodepth 32 --direct", ["aio", "aio-netty", "afc", "filechannel"], False),
+     "--rw randwrite --bs 4k --iodepth 32 --direct", ENGINES, False),
     ("randread-4k-cached-qd32", "--rw=randread --bs=4k --iodepth=32 --direct=0 --iodepth_batch_submit=16 --invalidate=0",
-     "--rw randread --bs 4k --iodepth 32", ["aio", "aio-netty", "afc", "filechannel"], True),
+     "--rw randread --bs 4k --iodepth 32", ENGINES, True),
 ]
 
 
@@ -65,7 +72,10 @@ def run_fio(path, size, runtime, args):
 def run_loadgen(jvm, path, size, runtime, engine, args):
     cmd = [jvm, "--enable-native-access=ALL-UNNAMED", "-jar", JAR, "--engine", engine, "--filename", path,
            "--size", size, "--runtime", str(runtime), "--json"] + args.split()
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:  # say why (an engine unavailable here, say), not only that it failed
+        sys.exit(f"{engine} failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout.strip()}")
+    out = proc.stdout
     r = json.loads([l for l in out.splitlines() if l.startswith("{")][-1])
     return {"iops": r["iops"], "p99_us": r["p99_us"], "cpu_us_per_io": r["cpu_user_us_per_io"] + r["cpu_sys_us_per_io"],
             "cmd": " ".join(cmd)}
@@ -92,9 +102,14 @@ def main():
     ap.add_argument("--size", default="1g")
     ap.add_argument("--runtime", type=int, default=10)
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--only", help="run only the workloads whose name contains this")
-    ap.add_argument("--engines", help="comma-separated subset of aio,aio-netty,afc,filechannel")
+    ap.add_argument("--only", help="run only the workloads whose name matches this regular expression "
+                                   "(a plain substring, or anchored: 'direct-qd1$')")
+    ap.add_argument("--engines", help="comma-separated, from " + ",".join(ENGINES + OPTIONAL_ENGINES)
+                                      + " (default: " + ",".join(ENGINES) + ")")
     a = ap.parse_args()
+    unknown = set(a.engines.split(",")) - set(ENGINES + OPTIONAL_ENGINES) if a.engines else set()
+    if unknown:
+        ap.error("unknown engine(s) " + ",".join(sorted(unknown)) + ": choose from " + ",".join(ENGINES + OPTIONAL_ENGINES))
 
     if shutil.which("fio") is None:
         print("fio is missing: installing Debian's fio package (apt-get install -y fio)", flush=True)
@@ -113,10 +128,10 @@ def main():
 
     rows = []
     for name, fio_args, lg_args, engines, cached in WORKLOADS:
-        if a.only and a.only not in name:
+        if a.only and not re.search(a.only, name):
             continue
         if a.engines:
-            engines = [e for e in engines if e in a.engines.split(",")]
+            engines = [e for e in engines + OPTIONAL_ENGINES if e in a.engines.split(",")]
         results = {"fio": []}
         for e in engines:
             results[e] = []
@@ -136,9 +151,9 @@ def main():
             p99 = statistics.median(r["p99_us"] for r in rs)
             rows.append((name, engine, iops, iops / base, p99, cpu, cpu / base_cpu if base_cpu else 0))
     print()
-    print(f"{'workload':28} {'engine':12} {'IOPS':>10} {'vs fio':>7} {'p99 us':>8} {'cpu us/io':>10} {'cpu vs fio':>10}")
+    print(f"{'workload':28} {'engine':16} {'IOPS':>10} {'vs fio':>7} {'p99 us':>8} {'cpu us/io':>10} {'cpu vs fio':>10}")
     for name, engine, iops, ratio, p99, cpu, cpu_ratio in rows:
-        print(f"{name:28} {engine:12} {iops:10.0f} {ratio:7.2f} {p99:8.0f} {cpu:10.2f} {cpu_ratio:10.2f}")
+        print(f"{name:28} {engine:16} {iops:10.0f} {ratio:7.2f} {p99:8.0f} {cpu:10.2f} {cpu_ratio:10.2f}")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ module io.linuxaio.benchmarks {
     requires io.netty.common;
     requires io.netty.transport;
     requires io.netty.transport.classes.epoll;
+    requires io.netty.transport.classes.io_uring;
     requires io.netty.buffer;
     requires io.netty.codec;
     requires io.netty.codec.http;

@@ -8,8 +8,11 @@ import io.linuxaio.AlignedBuffers;
 import io.linuxaio.examples.ByteSize;
 import io.linuxaio.netty.EpollAio;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -41,8 +44,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A fio-comparable load generator: the same vocabulary ({@code --rw --bs --iodepth --direct --size
- * --runtime --filename --numjobs}) and four engines, so that one workload can be run through fio's libaio,
- * this library (standalone or on a Netty epoll loop) and the JDK's two file APIs:
+ * --runtime --filename --numjobs}) and five engines, so that one workload can be run through fio's libaio,
+ * this library (standalone, on a Netty epoll loop or on a Netty io_uring loop) and the JDK's two file APIs:
  *
  * <pre>java -jar aio-benchmarks/target/aio-benchmarks.jar --engine aio --rw randread --bs 4k --iodepth 32 --direct --size 1g --runtime 10 --filename /data/f</pre>
  *
@@ -56,12 +59,12 @@ import java.util.concurrent.TimeUnit;
         description = "A fio-comparable load generator for linux-aio and the JDK's file APIs.")
 public final class LoadGen implements Callable<Integer> {
 
-    enum Engine { aio, aio_netty, afc, filechannel }
+    enum Engine { aio, aio_netty, aio_netty_uring, afc, filechannel }
 
     enum Rw { read, write, randread, randwrite, randrw }
 
     @Option(names = "--engine", defaultValue = "aio", converter = EngineConverter.class,
-            description = "aio | aio-netty | afc | filechannel (default: ${DEFAULT-VALUE})")
+            description = "aio | aio-netty (epoll loop) | aio-netty-uring (io_uring loop) | afc | filechannel (default: ${DEFAULT-VALUE})")
     Engine engine;
 
     @Option(names = "--rw", defaultValue = "randread", description = "read | write | randread | randwrite | randrw")
@@ -130,6 +133,11 @@ public final class LoadGen implements Callable<Integer> {
         if (bs <= 0 || iodepth <= 0 || numjobs <= 0 || size < bs || runtime <= 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--bs, --iodepth, --numjobs and --runtime must be "
                     + "positive and --size at least --bs");
+        }
+        if (engine == Engine.aio_netty_uring && !IoUring.isAvailable()) {
+            spec.commandLine().getErr().println("--engine aio-netty-uring needs io_uring, which is unavailable here: "
+                    + IoUring.unavailabilityCause());
+            return 1;
         }
         prepareFile(filename, size);
         Result r = run();
@@ -228,17 +236,21 @@ public final class LoadGen implements Callable<Integer> {
         return o;
     }
 
-    /** Linux AIO: the requests chain on the owner thread (the completion thread, or the Netty loop). */
+    /**
+     * Linux AIO: the requests chain on the owner thread (the completion thread, or the Netty loop). With a
+     * loop's {@code IoHandlerFactory} (epoll or io_uring) the context is bound to a one-loop group of it;
+     * with {@code null} it runs on its own completion thread.
+     */
     final class AioJob extends Job {
         final AioContext ctx;
         final AioFile file;
         final EventLoopGroup group;
 
-        AioJob(int id, boolean netty) throws Exception {
+        AioJob(int id, IoHandlerFactory loop) throws Exception {
             super(id);
             AioContext.Builder b = AioContext.builder().queueDepth(Math.max(iodepth, 1)).name("loadgen-" + id);
-            if (netty) {
-                group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+            if (loop != null) {
+                group = new MultiThreadIoEventLoopGroup(1, loop);
                 ctx = EpollAio.bind(group.next(), b);
             } else {
                 group = null;
@@ -418,8 +430,9 @@ public final class LoadGen implements Callable<Integer> {
         try {
             for (int i = 0; i < numjobs; i++) {
                 jobs.add(switch (engine) {
-                    case aio -> new AioJob(i, false);
-                    case aio_netty -> new AioJob(i, true);
+                    case aio -> new AioJob(i, null);
+                    case aio_netty -> new AioJob(i, EpollIoHandler.newFactory());
+                    case aio_netty_uring -> new AioJob(i, IoUringIoHandler.newFactory());
                     case afc -> new AfcJob(i);
                     case filechannel -> new FileChannelJob(i);
                 });
