@@ -508,12 +508,15 @@ public final class AioFile implements AutoCloseable {
         return AlignedBuffers.allocate(capacity, alignment().memoryAlignment());
     }
 
+    /** A {@code struct statx} per thread: {@link #statx} reads it before it returns, so nothing is allocated per call. */
+    private static final ThreadLocal<MemorySegment> STATX_BUFFER = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(Statx.LAYOUT));
+
     private <T> T statx(int mask, Function<MemorySegment, T> get) throws IOException {
         if (!handle.tryAcquire()) {
             throw handle.closed();
         }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment stx = arena.allocate(Statx.LAYOUT);
+        try {
+            MemorySegment stx = STATX_BUFFER.get();
             int r = LibC.fstatx(handle.fd(), mask, stx);
             if (r < 0) {
                 throw new ErrnoException("statx", -r, handle.path().toString());

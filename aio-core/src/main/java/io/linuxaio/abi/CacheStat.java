@@ -49,7 +49,7 @@ public final class CacheStat {
             JAVA_LONG.withName("nr_evicted"),
             JAVA_LONG.withName("nr_recently_evicted")).withName("cachestat");
 
-    /** The scratch size {@link #cachedPages} needs. */
+    /** The scratch size {@link #cachedPages(int, long, long, MemorySegment)} needs. */
     public static final long SCRATCH_SIZE = RANGE.byteSize() + LAYOUT.byteSize();
 
     private static final MethodHandle CACHESTAT = Native.syscall(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG);
@@ -75,8 +75,24 @@ public final class CacheStat {
 
     /**
      * {@return the number of cached pages in {@code [offset, offset + length)} of {@code fd}, or {@code -errno}}
-     * Uses {@code scratch} (at least {@link #RANGE} and {@link #LAYOUT} bytes, 8-aligned: 56) for both structs,
-     * so that a caller that keeps one allocates nothing.
+     * The structs are the caller's, so that a caller that keeps them allocates nothing.
+     *
+     * @param fd the descriptor
+     * @param offset the first byte
+     * @param length how many bytes (0: to the end of the file)
+     * @param range a {@link #RANGE}, filled here
+     * @param stat a {@link #LAYOUT} the kernel fills
+     */
+    public static long cachedPages(int fd, long offset, long length, MemorySegment range, MemorySegment stat) {
+        range.set(JAVA_LONG, 0, offset);
+        range.set(JAVA_LONG, 8, length);
+        int r = cachestat(fd, range, stat);
+        return r < 0 ? r : stat.get(JAVA_LONG, 0);
+    }
+
+    /**
+     * {@return the number of cached pages in {@code [offset, offset + length)} of {@code fd}, or {@code -errno}}
+     * Uses {@code scratch} (at least {@link #SCRATCH_SIZE} bytes, 8-aligned) for both structs.
      *
      * @param fd the descriptor
      * @param offset the first byte
@@ -84,12 +100,8 @@ public final class CacheStat {
      * @param scratch memory for the two structs
      */
     public static long cachedPages(int fd, long offset, long length, MemorySegment scratch) {
-        MemorySegment range = scratch.asSlice(0, RANGE.byteSize());
-        MemorySegment stat = scratch.asSlice(RANGE.byteSize(), LAYOUT.byteSize());
-        range.set(JAVA_LONG, 0, offset);
-        range.set(JAVA_LONG, 8, length);
-        int r = cachestat(fd, range, stat);
-        return r < 0 ? r : stat.get(JAVA_LONG, 0);
+        return cachedPages(fd, offset, length, scratch.asSlice(0, RANGE.byteSize()),
+                scratch.asSlice(RANGE.byteSize(), LAYOUT.byteSize()));
     }
 
     /**

@@ -482,10 +482,11 @@ public final class LibC {
      * @return 0, or {@code -errno}
      */
     public static int fstatx(int fd, int mask, MemorySegment statxbuf) {
-        try (Arena arena = Arena.ofConfined()) {
-            return statx(fd, arena.allocateFrom(""), AT_EMPTY_PATH, mask, statxbuf);
-        }
+        return statx(fd, EMPTY_PATH, AT_EMPTY_PATH, mask, statxbuf);
     }
+
+    /** The empty C string {@code fstatx} passes, made once. */
+    private static final MemorySegment EMPTY_PATH = Arena.global().allocateFrom("");
 
     /**
      * {@code int pipe2(int pipefd[2], int flags)}: {@code pipefd[0]} is the read end.

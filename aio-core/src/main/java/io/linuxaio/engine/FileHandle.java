@@ -40,6 +40,13 @@ public final class FileHandle {
     private final AtomicInteger writesInFlight = new AtomicInteger();
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
 
+    /**
+     * The file's size as an inline read last saw it ({@code statx}), 0 before: a read on the owner that ends
+     * short of it cannot reach the end of the file, and is not tried inline without a system call. A stale
+     * value only sends a read the usual way (a file that shrank) or asks again (one that grew). Any thread.
+     */
+    volatile long sizeSeen;
+
     /** The filesystem refused RWF_NOWAIT for writes (ext4 buffered): writes go to the pool at once. Owner thread. */
     boolean nowaitWriteRefused;
     /** The filesystem refused RWF_NOWAIT for reads. Owner thread. */

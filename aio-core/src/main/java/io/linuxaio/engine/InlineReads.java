@@ -42,10 +42,13 @@ final class InlineReads {
      * "in the callback, read the next block" recurses once per cached read and would end in a
      * StackOverflowError (which CompletableFuture swallows into a dependent nobody looks at). Every this
      * many inline reads a thread checks its stack; when it is deep, that read goes the usual way: it
-     * completes later on the owner, on a fresh stack, which ends the recursion. A loop of reads (a virtual
-     * thread's) stays shallow and pays one short stack walk per this many reads.
+     * completes later on the owner, on a fresh stack, which ends the recursion. A chain is so cut at most
+     * this many levels deep (about 800 bytes of stack each, measured: a 1 MiB stack held 1,300), and a walk,
+     * a few microseconds, costs each read a fraction of that (every 8 reads, the walk was the largest
+     * allocation of an HTTP server serving small files). Only asynchronous reads check: a blocking read
+     * ({@code AioFile.read}) returns a count, with no future a callback could hang on.
      */
-    static final int STACK_CHECK_EVERY = 8;
+    static final int STACK_CHECK_EVERY = 64;
     /**
      * The stack depth, in frames (hidden ones included: lambda forms take room too), past which a read is not
      * done inline: with the reads between two checks, a recursing chain stays far below what a thread's
@@ -53,7 +56,8 @@ final class InlineReads {
      */
     static final int MAX_STACK_FRAMES = 256;
 
-    private static final StackWalker STACK = StackWalker.getInstance(StackWalker.Option.SHOW_HIDDEN_FRAMES);
+    private static final StackWalker STACK = StackWalker.getInstance(
+            java.util.Set.of(StackWalker.Option.SHOW_HIDDEN_FRAMES, StackWalker.Option.DROP_METHOD_INFO));
 
     /**
      * What a thread keeps for its inline reads, so that nothing is allocated per read: one iovec, the
@@ -61,6 +65,7 @@ final class InlineReads {
      */
     private static final class PerThread {
         final MemorySegment iovec;
+        final MemorySegment cacheRange;
         final MemorySegment cacheStat;
         final MemorySegment statx;
         final MemorySegment emptyPath;
@@ -71,7 +76,8 @@ final class InlineReads {
         PerThread() {
             Arena arena = Arena.ofAuto();
             iovec = arena.allocate(IoVec.SIZE, 8);
-            cacheStat = arena.allocate(CacheStat.SCRATCH_SIZE, 8);
+            cacheRange = arena.allocate(CacheStat.RANGE);
+            cacheStat = arena.allocate(CacheStat.LAYOUT);
             statx = arena.allocate(Statx.LAYOUT);
             emptyPath = arena.allocateFrom("");
         }
@@ -108,17 +114,20 @@ final class InlineReads {
      * be read without waiting or the call failed (the usual path then does it, and reports its errors).
      * The caller holds a reference to the file.
      */
-    private long read(PerThread t, FileHandle file, long address, long length, long position, boolean checkCache,
+    private long read(PerThread t, FileHandle file, long address, long length, long position, boolean asynchronous,
                       boolean toTheEnd) {
         t.knownSize = Long.MAX_VALUE;
-        if (++t.sinceStackCheck >= STACK_CHECK_EVERY) {
-            t.sinceStackCheck = 0;
-            if (STACK.walk(frames -> frames.skip(MAX_STACK_FRAMES).findAny().isPresent())) {
+        if (asynchronous) {
+            // a blocking read returns a count, not a future a callback could hang on: no recursion to bound
+            if (++t.sinceStackCheck >= STACK_CHECK_EVERY) {
+                t.sinceStackCheck = 0;
+                if (STACK.walk(frames -> frames.skip(MAX_STACK_FRAMES).findAny().isPresent())) {
+                    return -1;
+                }
+            }
+            if (!cached(t, file, position, length, toTheEnd)) {
                 return -1;
             }
-        }
-        if (checkCache && !cached(t, file.fd(), position, length, toTheEnd)) {
-            return -1;
         }
         MemorySegment iov = t.iovec;
         IoVec.set(iov, 0, address, length);
@@ -132,9 +141,13 @@ final class InlineReads {
      * the end holds fewer pages than it spans; the size is then asked for ({@code statx}) to count the pages
      * the file has there.
      */
-    private static boolean cached(PerThread t, int fd, long position, long length, boolean toTheEnd) {
+    private static boolean cached(PerThread t, FileHandle file, long position, long length, boolean toTheEnd) {
         t.knownSize = Long.MAX_VALUE;
-        long pages = CacheStat.cachedPages(fd, position, length, t.cacheStat);
+        if (toTheEnd && position + length < file.sizeSeen) {
+            return false; // short of the size last seen: a file that grew since is longer still
+        }
+        int fd = file.fd();
+        long pages = CacheStat.cachedPages(fd, position, length, t.cacheRange, t.cacheStat);
         if (pages < 0) {
             return false;
         }
@@ -146,6 +159,7 @@ final class InlineReads {
         }
         long size = Statx.size(t.statx);
         t.knownSize = size;
+        file.sizeSeen = size;
         if (position >= size) {
             return true; // at or past the end: the read answers 0 without touching a page
         }
