@@ -155,8 +155,8 @@ def main():
                     drop_caches()  # cold0 is read from the disk, the others from the page cache
                     for name in ("cold0.bin", "small.bin", "big1m.bin"):
                         check_body(f"{base}/{name}", os.path.join(root, name), a.http2)
-                load(base + "/big1m.bin", 2, 16)  # warm-up: JIT and page cache
-                load(base + "/small.bin", 1, 16)
+                load(base + "/big1m.bin", 3, 16)  # warm-up: the JIT (a JVM's first seconds) and the page cache
+                load(base + "/small.bin", 3, 16)
                 rps4k = load(base + "/small.bin", a.seconds, 16)[0]
                 rps = load(base + "/big1m.bin", a.seconds, 16)[0]
                 base_p99 = load(base + "/small.bin", 3, 8, latency=True)[1]

@@ -116,6 +116,8 @@ public final class LibC {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT));
     private static final MethodHandle PWRITEV2 = Native.libc("pwritev2",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle SENDFILE = Native.libc("sendfile64",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle ISATTY = Native.libc("isatty", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle FSYNC = Native.libc("fsync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle FDATASYNC = Native.libc("fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
@@ -346,6 +348,26 @@ public final class LibC {
         MemorySegment st = Native.callState();
         try {
             return result((long) need(PREADV2, "preadv2").invokeExact(st, fd, iov, iovcnt, offset, flags), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /**
+     * {@code ssize_t sendfile(int out_fd, int in_fd, off_t *offset, size_t count)}: copies from a file to a
+     * socket (or any file) inside the kernel, from {@code *offset}, which it advances; the file's own position
+     * is left alone. On a non-blocking socket whose buffer is full it answers {@code -EAGAIN}.
+     *
+     * @param outFd the descriptor written (a socket)
+     * @param inFd the descriptor read (a regular file)
+     * @param offset an {@code off_t} holding the file offset to read from; the kernel advances it
+     * @param count at most this many bytes
+     * @return the bytes copied, or {@code -errno}
+     */
+    public static long sendfile(int outFd, int inFd, MemorySegment offset, long count) {
+        MemorySegment st = Native.callState();
+        try {
+            return result((long) need(SENDFILE, "sendfile64").invokeExact(st, outFd, inFd, offset, count), st);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }

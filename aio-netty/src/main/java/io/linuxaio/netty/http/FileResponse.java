@@ -132,8 +132,23 @@ final class FileResponse {
         }
         Channel ch = conn.channel();
         CompletableFuture<Long> sent = CompletableFuture.completedFuture(0L);
-        for (int i = 0; i < ranges.length; i++) {
-            long[] r = ranges[i];
+        long bodyLength = length;
+        long[][] aioRanges = ranges;
+        if (partHeads == null && ranges[0][1] == size - 1 && CachedFileRegion.applies(ch, lease.file, ranges[0][0], size)) {
+            // all cached to the end of the file: sendfile, as nginx, with no copy through the JVM
+            CompletableFuture<Long> whole = new CompletableFuture<>();
+            ch.writeAndFlush(CachedFileRegion.of(ch, lease.file, ranges[0][0], bodyLength)).addListener(f -> {
+                if (f.isSuccess()) {
+                    whole.complete(bodyLength);
+                } else {
+                    whole.completeExceptionally(f.cause());
+                }
+            });
+            sent = whole;
+            aioRanges = new long[0][];
+        }
+        for (int i = 0; i < aioRanges.length; i++) {
+            long[] r = aioRanges[i];
             byte[] partHead = partHeads == null ? null : partHeads[i];
             sent = sent.thenCompose(n -> {
                 if (partHead != null) {
