@@ -86,14 +86,16 @@ class CachedFileRegionTest {
         Files.readAllBytes(root.resolve("f.bin"));
     }
 
-    private static void evict() throws Exception {
+    /** Writes a new file of {@link #content} and drops it from the page cache: no client has touched its pages. */
+    private static void writeCold(String name) throws Exception {
+        Files.write(root.resolve(name), content);
         try (var arena = java.lang.foreign.Arena.ofConfined()) {
-            int fd = LibC.open(LibC.cString(arena, root.resolve("f.bin")), LibC.O_RDONLY, 0);
+            int fd = LibC.open(LibC.cString(arena, root.resolve(name)), LibC.O_RDONLY, 0);
             try {
                 assertEquals(0, LibC.fsync(fd)); // dirty pages stay in the cache
+                var scratch = arena.allocate(io.linuxaio.abi.CacheStat.SCRATCH_SIZE, 8);
                 assertEquals(0, LibC.posix_fadvise(fd, 0, 0, LibC.POSIX_FADV_DONTNEED));
-                assertEquals(0, io.linuxaio.abi.CacheStat.cachedPages(fd, 0, 0,
-                        arena.allocate(io.linuxaio.abi.CacheStat.SCRATCH_SIZE, 8)), "the file is still cached");
+                assertEquals(0, io.linuxaio.abi.CacheStat.cachedPages(fd, 0, 0, scratch), "the file is still cached");
             } finally {
                 LibC.close(fd);
             }
@@ -101,7 +103,11 @@ class CachedFileRegionTest {
     }
 
     private static HttpResponse<byte[]> get(String range) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/f.bin")).timeout(Duration.ofSeconds(30));
+        return get("/f.bin", range);
+    }
+
+    private static HttpResponse<byte[]> get(String path, String range) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(30));
         if (range != null) {
             b.header("Range", range);
         }
@@ -145,9 +151,9 @@ class CachedFileRegionTest {
 
     @Test
     void aColdFileIsReadThroughAio() throws Exception {
-        evict();
+        writeCold("cold.bin");
         long before = bytesReadThroughAio();
-        HttpResponse<byte[]> r = get(null);
+        HttpResponse<byte[]> r = get("/cold.bin", null);
         assertEquals(200, r.statusCode());
         assertArrayEquals(content, r.body());
         assertEquals(before + SIZE, bytesReadThroughAio(), "a cold file went out with sendfile, which reads on the loop");
