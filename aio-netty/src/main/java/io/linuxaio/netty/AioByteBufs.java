@@ -11,9 +11,15 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Netty {@link ByteBuf}s with {@link AioFile}. A direct buffer backed by one memory region goes to the
- * kernel without a copy; a heap or composite buffer goes through a pooled direct buffer. The buffer is
- * retained while the kernel owns it and released after, whatever the outcome. Any thread; the futures
- * complete on the file's context owner (its event loop).
+ * kernel without a copy; a heap or composite buffer goes through a pooled direct buffer. Any thread; the
+ * futures complete on the file's context owner (its event loop), or at once for a page-cached read.
+ *
+ * <p>Ownership: the caller's reference stays the caller's, to release when it is done with the buffer, as
+ * after any {@code ByteBuf} call that does not say it takes the buffer. The library takes one more reference
+ * ({@code retain}) for the time the kernel may write or read the memory and gives it back
+ * ({@code release}) when the request ends, whatever its outcome, before the future completes. So a caller
+ * may release its reference right after the call (the buffer lives until the request ends), or keep using
+ * the buffer after the future completes; it must not touch the buffer's bytes while the request is in flight.
  */
 public final class AioByteBufs {
 

@@ -6,6 +6,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelPromise;
 
 import java.io.EOFException;
 import java.nio.channels.ClosedChannelException;
@@ -93,6 +94,37 @@ public final class AioFileTransfer {
             channel.eventLoop().execute(t::start);
         }
         return t.result;
+    }
+
+    /**
+     * As {@link #send(Channel, AioFile, long, long)} in Netty's form: the transfer completes {@code promise}
+     * (success once every byte is written to the promise's channel, or the failure), and returns it, so that
+     * listeners and {@code ChannelFuture} code compose with it.
+     *
+     * @param promise the promise of the channel the bytes go to
+     * @param file the file
+     * @param position where the bytes start
+     * @param length how many bytes
+     * @return {@code promise}
+     * @throws IllegalArgumentException as {@link #send(Channel, AioFile, long, long)}
+     */
+    public static ChannelFuture send(ChannelPromise promise, AioFile file, long position, long length) {
+        Objects.requireNonNull(promise, "promise");
+        CompletableFuture<Long> sent;
+        try {
+            sent = send(promise.channel(), file, position, length);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            promise.tryFailure(e); // the channel's loop has shut down
+            return promise;
+        }
+        sent.whenComplete((n, t) -> {
+            if (t == null) {
+                promise.trySuccess();
+            } else {
+                promise.tryFailure(t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t);
+            }
+        });
+        return promise;
     }
 
     private static final class Chunk {

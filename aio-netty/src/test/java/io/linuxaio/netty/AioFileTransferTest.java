@@ -131,6 +131,50 @@ class AioFileTransferTest {
     }
 
     @Test
+    void thePromiseFormCompletesThePromiseWithTheTransfer() throws Exception {
+        byte[] data = new byte[3 << 20];
+        new Random(12).nextBytes(data);
+        Path file = dir.resolve("p");
+        Files.write(file, data);
+        CompletableFuture<CompletableFuture<Long>> started = new CompletableFuture<>();
+        CompletableFuture<Boolean> promiseDone = new CompletableFuture<>();
+        int port = serve((ch, f) -> {
+            CompletableFuture<Long> sent = new CompletableFuture<>();
+            io.netty.channel.ChannelFuture future = AioFileTransfer.send(ch.newPromise(), f, 0, data.length);
+            future.addListener(g -> {
+                promiseDone.complete(g.isSuccess());
+                if (g.isSuccess()) {
+                    sent.complete((long) data.length);
+                } else {
+                    sent.completeExceptionally(g.cause());
+                }
+            });
+            return sent;
+        }, file, started);
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            byte[] got = s.getInputStream().readNBytes(data.length + 1); // the server closes after the transfer
+            assertArrayEquals(data, got);
+        }
+        assertTrue(await(promiseDone), "the promise failed");
+    }
+
+    @Test
+    void aClosedChannelFailsThePromiseWithTheCause() throws Exception {
+        Path file = dir.resolve("q");
+        Files.write(file, new byte[8 << 20]);
+        CompletableFuture<CompletableFuture<Long>> started = new CompletableFuture<>();
+        CompletableFuture<Throwable> cause = new CompletableFuture<>();
+        int port = serve((ch, f) -> {
+            AioFileTransfer.send(ch.newPromise(), f, 0, 8 << 20).addListener(g -> cause.complete(g.cause()));
+            ch.close();
+            return CompletableFuture.completedFuture(0L);
+        }, file, started);
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            assertTrue(await(cause) instanceof java.nio.channels.ClosedChannelException, "cause: " + cause.join());
+        }
+    }
+
+    @Test
     void aClosedChannelFailsTheTransferAndReleasesEveryBuffer() throws Exception {
         byte[] data = new byte[8 << 20];
         Path file = dir.resolve("g");

@@ -30,7 +30,9 @@ import java.util.function.Function;
 /**
  * An HTTP/1.1 static file handler that never blocks its event loop: files are found and opened on the
  * blocking pool ({@link AioContext#supplyBlocking}) and their bytes read through AIO
- * ({@link io.linuxaio.netty.AioFileTransfer}).
+ * ({@link io.linuxaio.netty.AioFileTransfer}); a tail of a file (at most 8 MiB, to its end) that the page cache
+ * holds goes out with {@code sendfile} on an epoll channel without TLS, which waits on the loop only for a page
+ * evicted or still being read in at that moment.
  *
  * <p>GET and HEAD, as RFC 9110 and nginx answer them: {@code Content-Type} by the name requested (nginx's
  * table, a charset only on plain text, styles and scripts), {@code Date}, {@code ETag} and

@@ -8,6 +8,7 @@ import io.linuxaio.abi.LibC;
 import io.netty.channel.Channel;
 import io.netty.channel.FileRegion;
 import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AbstractReferenceCounted;
 
 import java.io.IOException;
@@ -17,22 +18,29 @@ import java.lang.foreign.ValueLayout;
 import java.nio.channels.WritableByteChannel;
 
 /**
- * The tail of a file the page cache holds, sent with {@code sendfile(2)} from the file's own descriptor to the
- * socket: no copy through the JVM, no buffer, as nginx sends. Written on an epoll socket channel's loop, which
- * calls {@link #transferTo} as the socket takes bytes. Loop thread.
+ * A piece of the tail of a file the page cache holds, sent with {@code sendfile(2)} from the file's own
+ * descriptor to the socket: no copy through the JVM, no buffer, as nginx sends. Written on an epoll socket
+ * channel's loop, which calls {@link #transferTo} as the socket takes bytes. Loop thread.
  *
- * <p>Only for a range that reaches the end of the file and whose every page {@code cachestat(2)} found cached
- * a moment before ({@link #applies}): {@code sendfile} does not take {@code RWF_NOWAIT}, so a page missing
- * would be read from the disk on the loop, and a range short of the end could meet the kernel's readahead
- * mark and start the next window there. A page evicted between the check and the call is read on the loop:
- * the one wait this can add, and it needs the page cache to drop a page of a file being served.
+ * <p>Only for a range that reaches the end of the file, at most {@link #MAX_TAIL} long, on a pipeline with no
+ * {@code SslHandler}, and whose every page {@code cachestat(2)} found in the cache a moment before
+ * ({@link #applies}). {@code sendfile} does not take {@code RWF_NOWAIT}, so it waits where a page is not
+ * ready: a page evicted between the check and the call, or one another request is still reading in
+ * ({@code cachestat} counts it), is waited for on the loop; and a range short of the end could meet the
+ * kernel's readahead mark and start the next window there, which is why only tails are sent this way.
+ * A tail is written as pieces of at most {@link #PIECE} bytes, so that the send timeout sees progress.
  *
  * <p>The region does not own the file: the response's lease keeps it open until the write's future completes.
  */
 final class CachedFileRegion extends AbstractReferenceCounted implements FileRegion {
 
-    /** The largest count one {@code sendfile} is asked for: the kernel copies at most 2 GiB minus a page. */
-    private static final long MAX_PER_CALL = 1L << 30;
+    /**
+     * The longest tail sent this way: its residency check walks the page cache's entries for the range on
+     * the loop (about 46 ns a page here, so 90 us for 8 MiB); longer tails go through AIO.
+     */
+    static final long MAX_TAIL = 8L << 20;
+    /** The bytes of one region written: each one's promise tells the send timeout that bytes moved. */
+    static final long PIECE = 1L << 20;
 
     /** Per loop thread: the {@code off_t} of sendfile, and the structs of cachestat. */
     private static final class Scratch {
@@ -68,7 +76,8 @@ final class CachedFileRegion extends AbstractReferenceCounted implements FileReg
      * writes hand a region to {@link #transferTo}), a buffered file, and every page of the range cached.
      */
     static boolean applies(Channel ch, AioFile file, long from, long size) {
-        if (!(ch instanceof EpollSocketChannel) || file.isDirect() || !CacheStat.isAvailable() || from >= size) {
+        if (!(ch instanceof EpollSocketChannel) || file.isDirect() || !CacheStat.isAvailable() || from >= size
+                || size - from > MAX_TAIL || ch.pipeline().get(SslHandler.class) != null) {
             return false;
         }
         Scratch s = SCRATCH.get();
@@ -117,7 +126,10 @@ final class CachedFileRegion extends AbstractReferenceCounted implements FileReg
         }
         MemorySegment offset = SCRATCH.get().offset;
         offset.set(ValueLayout.JAVA_LONG, 0, this.position + position);
-        long r = LibC.sendfile(socketFd, file.fd(), offset, Math.min(left, MAX_PER_CALL));
+        long r;
+        do {
+            r = LibC.sendfile(socketFd, file.fd(), offset, left);
+        } while (r == -Errno.EINTR);
         if (r == -Errno.EAGAIN) {
             return 0;
         }

@@ -4,6 +4,7 @@ import io.linuxaio.AioFile;
 import io.linuxaio.netty.AioFileTransfer;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -23,7 +24,8 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * The answer of one GET or HEAD of an open file: the preconditions (304, 412), then the whole file (200),
  * one range (206), several ranges ({@code multipart/byteranges}) or none satisfiable (416). The body is
- * streamed through AIO ({@link AioFileTransfer}). Runs on the channel's event loop, as its connection does.
+ * streamed through AIO ({@link AioFileTransfer}), or, for a short tail of the file that the page cache holds,
+ * sent with {@code sendfile} ({@link CachedFileRegion}). Runs on the channel's event loop, as its connection does.
  */
 final class FileResponse {
 
@@ -135,9 +137,16 @@ final class FileResponse {
         long bodyLength = length;
         long[][] aioRanges = ranges;
         if (partHeads == null && ranges[0][1] == size - 1 && CachedFileRegion.applies(ch, lease.file, ranges[0][0], size)) {
-            // all cached to the end of the file: sendfile, as nginx, with no copy through the JVM
+            // all cached to the end of the file: sendfile, as nginx, with no copy through the JVM; in pieces,
+            // whose promises complete one by one (in order: the last one completes once all are written)
             CompletableFuture<Long> whole = new CompletableFuture<>();
-            ch.writeAndFlush(CachedFileRegion.of(ch, lease.file, ranges[0][0], bodyLength)).addListener(f -> {
+            ChannelFuture last = null;
+            for (long off = 0; off < bodyLength; off += CachedFileRegion.PIECE) {
+                last = ch.write(CachedFileRegion.of(ch, lease.file, ranges[0][0] + off,
+                        Math.min(CachedFileRegion.PIECE, bodyLength - off)));
+            }
+            ch.flush();
+            last.addListener(f -> {
                 if (f.isSuccess()) {
                     whole.complete(bodyLength);
                 } else {

@@ -46,7 +46,7 @@ class CachedFileRegionTest {
         LeakRecorder.install();
     }
 
-    private static final int SIZE = 8 * 1024 * 1024 + 123;
+    private static final int SIZE = 6 * 1024 * 1024 + 123; // 7 pieces of CachedFileRegion.PIECE
 
     @TempDir
     static Path root;
@@ -147,6 +147,21 @@ class CachedFileRegionTest {
         assertEquals(206, r.statusCode());
         assertArrayEquals(Arrays.copyOfRange(content, 1000, 2000), r.body());
         assertEquals(before + 1000, bytesReadThroughAio(), "a range that may meet a readahead mark went out with sendfile");
+    }
+
+    @Test
+    void aCachedTailLongerThanTheCapIsReadThroughAio() throws Exception {
+        byte[] large = new byte[(int) CachedFileRegion.MAX_TAIL + 4096];
+        new Random(22).nextBytes(large);
+        Files.write(root.resolve("large.bin"), large);
+        Files.readAllBytes(root.resolve("large.bin"));
+        long before = bytesReadThroughAio();
+        HttpResponse<byte[]> r = get("/large.bin", null);
+        assertArrayEquals(large, r.body());
+        assertEquals(before + large.length, bytesReadThroughAio(), "a tail past the cap went out with sendfile");
+        HttpResponse<byte[]> tail = get("/large.bin", "bytes=8192-");
+        assertArrayEquals(Arrays.copyOfRange(large, 8192, large.length), tail.body());
+        assertEquals(before + large.length, bytesReadThroughAio(), "a tail under the cap was read through AIO");
     }
 
     @Test
