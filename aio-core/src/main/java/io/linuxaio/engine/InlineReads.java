@@ -42,13 +42,14 @@ final class InlineReads {
      * "in the callback, read the next block" recurses once per cached read and would end in a
      * StackOverflowError (which CompletableFuture swallows into a dependent nobody looks at). Every this
      * many inline reads a thread checks its stack; when it is deep, that read goes the usual way: it
-     * completes later on the owner, on a fresh stack, which ends the recursion. A chain is so cut at most
-     * this many levels deep (about 800 bytes of stack each, measured: a 1 MiB stack held 1,300), and a walk,
-     * a few microseconds, costs each read a fraction of that (every 8 reads, the walk was the largest
-     * allocation of an HTTP server serving small files). Only asynchronous reads check: a blocking read
-     * ({@code AioFile.read}) returns a count, with no future a callback could hang on.
+     * completes later on the owner, on a fresh stack, which ends the recursion. A chain is so cut a few times
+     * this many levels deep, far below what a 1 MiB stack holds, interpreted frames included (checked every
+     * 64 reads, the test's chain of 16,384 reads broke once in a full run: an overflow, most likely, which the
+     * future swallows). A walk costs a few microseconds, without method info; every 8 reads it was the largest allocation
+     * of an HTTP server serving small files. Only asynchronous reads check: a blocking read ({@code
+     * AioFile.read}) returns a count, with no future a callback could hang on.
      */
-    static final int STACK_CHECK_EVERY = 64;
+    static final int STACK_CHECK_EVERY = 16;
     /**
      * The stack depth, in frames (hidden ones included: lambda forms take room too), past which a read is not
      * done inline: with the reads between two checks, a recursing chain stays far below what a thread's
