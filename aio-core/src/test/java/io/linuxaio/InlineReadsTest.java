@@ -302,13 +302,17 @@ class InlineReadsTest {
 
                 void next(long position) {
                     f.readAsync(position, dst.clear()).whenComplete((n, t) -> {
-                        if (t != null) {
-                            done.completeExceptionally(t);
-                        } else if (n == 0) {
-                            done.complete(total);
-                        } else {
-                            total += n;
-                            next(position + n);
+                        try {
+                            if (t != null) {
+                                done.completeExceptionally(t);
+                            } else if (n == 0) {
+                                done.complete(total);
+                            } else {
+                                total += n;
+                                next(position + n);
+                            }
+                        } catch (Throwable e) { // a dependent's failure is swallowed: make it the test's
+                            done.completeExceptionally(new AssertionError("the chain broke at " + position, e));
                         }
                     });
                 }

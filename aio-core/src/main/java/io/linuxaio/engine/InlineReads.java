@@ -119,15 +119,15 @@ final class InlineReads {
                       boolean toTheEnd) {
         t.knownSize = Long.MAX_VALUE;
         if (asynchronous) {
+            if (!cached(t, file, position, length, toTheEnd)) {
+                return -1; // first: on the owner, most reads end here without a system call
+            }
             // a blocking read returns a count, not a future a callback could hang on: no recursion to bound
             if (++t.sinceStackCheck >= STACK_CHECK_EVERY) {
                 t.sinceStackCheck = 0;
                 if (STACK.walk(frames -> frames.skip(MAX_STACK_FRAMES).findAny().isPresent())) {
                     return -1;
                 }
-            }
-            if (!cached(t, file, position, length, toTheEnd)) {
-                return -1;
             }
         }
         MemorySegment iov = t.iovec;
