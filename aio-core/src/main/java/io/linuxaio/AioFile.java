@@ -386,8 +386,13 @@ public final class AioFile implements AutoCloseable {
         }
         Engine engine = context.engine();
         if (op == Op.PREAD && address >= 0) {
-            CompletableFuture<Integer> inline = engine.readInline(handle, kind, buffer, address, position, length, rwFlags,
-                    ioprio, callerWaits);
+            CompletableFuture<Integer> inline;
+            try {
+                inline = engine.readInline(handle, kind, buffer, address, position, length, rwFlags, ioprio, callerWaits);
+            } catch (RuntimeException | Error e) {
+                handle.release(op); // the reference taken for the request: nothing holds it now
+                throw e;
+            }
             if (inline != null) {
                 return inline;
             }

@@ -321,7 +321,13 @@ class InlineReadsTest {
             Thread starter = new Thread(() -> chain.next(0), "chain-starter");
             starter.start();
             starter.join();
-            assertEquals(64L << 20, await(done), "the chain broke (a StackOverflowError ends it silently)");
+            long got;
+            try {
+                got = done.get(30, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new AssertionError("the chain stopped at " + chain.total + " bytes: " + ctx.metrics(), e);
+            }
+            assertEquals(64L << 20, got, "the chain broke (a StackOverflowError ends it silently)");
             AioMetrics m = ctx.metrics();
             assertTrue(m.inlineReads() > 0 && m.submitted() > 0, "nesting never went the usual way: " + m);
         }
