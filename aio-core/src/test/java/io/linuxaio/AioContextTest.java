@@ -403,17 +403,21 @@ class AioContextTest {
         Path p = TestFiles.file(dir, "partial", data);
         try (AioContext ctx = AioContext.builder().inlineCachedReads(false).build(); AioFile f = ctx.open(p)) {
             await(f.fdatasync());
-            dropFromTheCache(f);
             assertEquals(0, LibC.posix_fadvise(f.fd(), 0, 0, LibC.POSIX_FADV_RANDOM)); // no readahead
-            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
-                assertEquals(4096, LibC.pread(f.fd(), arena.allocate(4096), 4096, 0)); // only the first page cached
+            // the kernel starts reading the missing pages as it refuses them, and this VM's disk can answer before
+            // the read looks again: then nothing is cut short, so try a few times; every answer must be whole
+            for (int attempt = 0; attempt < 10 && ctx.metrics().fallbacks() == 0; attempt++) {
+                dropFromTheCache(f);
+                try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                    assertEquals(4096, LibC.pread(f.fd(), arena.allocate(4096), 4096, 0)); // only the first page cached
+                }
+                ByteBuffer b = ByteBuffer.allocateDirect(65536);
+                assertEquals(65536, await(f.readAsync(0, b)), "a read inside the file returns the whole range");
+                byte[] got = new byte[65536];
+                b.flip().get(got);
+                assertArrayEqualsRange(data, got);
             }
-            ByteBuffer b = ByteBuffer.allocateDirect(65536);
-            assertEquals(65536, await(f.readAsync(0, b)), "a read inside the file returns the whole range");
-            byte[] got = new byte[65536];
-            b.flip().get(got);
-            assertArrayEqualsRange(data, got);
-            assertTrue(ctx.metrics().fallbacks() >= 1, ctx.metrics().toString());
+            assertTrue(ctx.metrics().fallbacks() >= 1, "no read was cut short in 10 attempts: " + ctx.metrics());
             // vectored: the remainder crosses buffers
             dropFromTheCache(f);
             try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
