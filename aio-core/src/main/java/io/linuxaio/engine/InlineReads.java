@@ -42,14 +42,14 @@ final class InlineReads {
      * "in the callback, read the next block" recurses once per cached read and would end in a
      * StackOverflowError (which CompletableFuture swallows into a dependent nobody looks at). Every this
      * many inline reads a thread checks its stack; when it is deep, that read goes the usual way: it
-     * completes later on the owner, on a fresh stack, which ends the recursion. A chain is so cut a few times
-     * this many levels deep, far below what a 1 MiB stack holds, interpreted frames included (checked every
-     * 64 reads, the test's chain of 16,384 reads broke once in a full run: an overflow, most likely, which the
-     * future swallows). A walk costs a few microseconds, without method info; every 8 reads it was the largest allocation
-     * of an HTTP server serving small files. Only asynchronous reads check: a blocking read ({@code
-     * AioFile.read}) returns a count, with no future a callback could hang on.
+     * completes later on the owner, on a fresh stack, which ends the recursion. A loop of reads stays shallow
+     * and pays one short stack walk per this many reads; on the owner, only reads it would do inline walk
+     * (reads to the end of a file). Checked every 64 or 16 reads (and walked without method info), the
+     * test's chain of 16,384 reads broke in some full runs, deep in recursion; every 8, with the hidden frames
+     * counted, it held in every run before. Only asynchronous reads check: a blocking read ({@code AioFile.read}) returns a count,
+     * with no future a callback could hang on.
      */
-    static final int STACK_CHECK_EVERY = 16;
+    static final int STACK_CHECK_EVERY = 8;
     /**
      * The stack depth, in frames (hidden ones included: lambda forms take room too), past which a read is not
      * done inline: with the reads between two checks, a recursing chain stays far below what a thread's
@@ -57,8 +57,7 @@ final class InlineReads {
      */
     static final int MAX_STACK_FRAMES = 256;
 
-    private static final StackWalker STACK = StackWalker.getInstance(
-            java.util.Set.of(StackWalker.Option.SHOW_HIDDEN_FRAMES, StackWalker.Option.DROP_METHOD_INFO));
+    private static final StackWalker STACK = StackWalker.getInstance(StackWalker.Option.SHOW_HIDDEN_FRAMES);
 
     /**
      * What a thread keeps for its inline reads, so that nothing is allocated per read: one iovec, the
