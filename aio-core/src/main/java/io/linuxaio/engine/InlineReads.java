@@ -68,7 +68,6 @@ final class InlineReads {
         final MemorySegment cacheRange;
         final MemorySegment cacheStat;
         final MemorySegment statx;
-        final MemorySegment emptyPath;
         int sinceStackCheck;
         /** The file's size when the last residency check asked for it, else Long.MAX_VALUE. */
         long knownSize;
@@ -79,7 +78,6 @@ final class InlineReads {
             cacheRange = arena.allocate(CacheStat.RANGE);
             cacheStat = arena.allocate(CacheStat.LAYOUT);
             statx = arena.allocate(Statx.LAYOUT);
-            emptyPath = arena.allocateFrom("");
         }
     }
 
@@ -116,7 +114,7 @@ final class InlineReads {
      */
     private long read(PerThread t, FileHandle file, long address, long length, long position, boolean asynchronous,
                       boolean toTheEnd) {
-        t.knownSize = Long.MAX_VALUE;
+        t.knownSize = Long.MAX_VALUE; // until cached() asks for the size
         if (asynchronous) {
             if (!cached(t, file, position, length, toTheEnd)) {
                 return -1; // first: on the owner, most reads end here without a system call
@@ -142,7 +140,6 @@ final class InlineReads {
      * the file has there.
      */
     private static boolean cached(PerThread t, FileHandle file, long position, long length, boolean toTheEnd) {
-        t.knownSize = Long.MAX_VALUE;
         if (toTheEnd && position + length < file.sizeSeen) {
             return false; // short of the size last seen: a file that grew since is longer still
         }
@@ -154,7 +151,7 @@ final class InlineReads {
         if (!toTheEnd && pages >= CacheStat.pagesSpanned(position, length)) {
             return true;
         }
-        if (LibC.statx(fd, t.emptyPath, LibC.AT_EMPTY_PATH, Statx.STATX_SIZE, t.statx) < 0) {
+        if (LibC.fstatx(fd, Statx.STATX_SIZE, t.statx) < 0) {
             return false;
         }
         long size = Statx.size(t.statx);
