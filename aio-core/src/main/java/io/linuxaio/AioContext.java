@@ -40,8 +40,9 @@ import java.util.concurrent.TimeoutException;
  * attaches to it as it completes may run pending ones (use the {@code ...Async} forms with
  * {@link #ownerExecutor()} to be sure of the owner).
  * The exception, on by default ({@link Builder#inlineCachedReads}): a buffered read whose bytes are all
- * in the page cache is done on the calling thread and its future is complete when the call returns
- * (its dependents then run on the caller). {@code inlineCachedReads(false)} keeps every completion on the
+ * in the page cache is done on the calling thread and, off the owner, its future is complete when the call
+ * returns (its dependents then run on the caller; made on the owner, it completes there after the caller's
+ * task). {@code inlineCachedReads(false)} keeps every completion on the
  * owner thread.
  *
  * <h2>Never blocking the owner</h2>
@@ -210,18 +211,24 @@ public final class AioContext implements AutoCloseable {
 
         /**
          * Whether an asynchronous buffered read whose bytes are all in the page cache is done on the calling
-         * thread (default true). Such a read is done as one {@code preadv2(RWF_NOWAIT)} on the caller, and
-         * its future is complete when {@code readAsync} returns: no hand-off, no {@code io_submit}, callers
-         * on every core read in parallel. Its dependents then run on the caller, as for any completed
-         * future; turn this off to have every future complete on the owner thread.
+         * thread (default true). Such a read is done as one {@code preadv2(RWF_NOWAIT)} on the caller: no
+         * hand-off, no {@code io_submit}, callers on every core read in parallel. Off the owner its future is
+         * complete when {@code readAsync} returns, and its dependents run on the caller, as for any completed
+         * future. On the owner its future completes after the caller's current task, on the owner, so that
+         * a chain of reads made in callbacks loops instead of recursing, and the owner still gets to its
+         * other work between rounds of a few hundred. Turn this off to have every future complete on the
+         * owner thread after an {@code io_submit}.
          *
-         * <p>The read is tried only when {@code cachestat(2)} says the page cache holds its whole range, so
-         * a cold read never starts the kernel's readahead in the caller (submitting that I/O can block
-         * it: an event loop serving cold downloads stalled hundreds of milliseconds without the check).
-         * A page evicted between the check and the read only sends the rest of the read the usual way. On
-         * the owner thread (an event loop) a read is done inline only when it also reaches the end of the
-         * file: a cached page can carry the kernel's readahead mark, and the read that meets it starts the
-         * next readahead window, which can wait for the disk.
+         * <p>Off the owner, the read is tried only when {@code cachestat(2)} says the page cache holds its
+         * whole range, so a cold read never starts the kernel's readahead in the caller (submitting that I/O
+         * can block it: an event loop serving cold downloads stalled hundreds of milliseconds without the
+         * check). A page evicted between the check and the read only sends the rest of the read the usual
+         * way. On the owner thread (an event loop) a read that continues a stream (it starts at 0, or where
+         * one of the file's recent reads there ended) is done inline only when it also reaches the end of the
+         * file: a cached page can carry the kernel's readahead mark, and the stream's read that meets it
+         * starts the next readahead window, which can wait for the disk. Other reads on the owner are tried
+         * at once, with no check: the usual way there is an {@code io_submit} with {@code RWF_NOWAIT}, in
+         * which the kernel does the same as in {@code preadv2(RWF_NOWAIT)}.
          * Where the kernel has no {@code cachestat} (before Linux 6.5) asynchronous reads are never done
          * inline. Not for {@code O_DIRECT} files, reads with {@code RWF_*} flags or a priority, nor while
          * a write of the same file is in flight. {@link AioFile#read} tries it whatever this says (its

@@ -14,7 +14,9 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -191,21 +193,41 @@ class InlineReadsTest {
     }
 
     @Test
-    void onTheOwnerThreadOnlyAReadToTheEndOfTheFileIsDoneInline() throws Exception {
+    void onTheOwnerThreadAStreamIsReadInlineOnlyAtTheEndOfTheFileAndOtherReadsAlways() throws Exception {
         Path p = cachedFile("e", 10);
+        byte[] expected = TestFiles.random(SIZE, 10);
         try (AioContext ctx = AioContext.builder().inlineCachedReads(true).build(); AioFile f = ctx.open(p)) {
-            CompletableFuture<boolean[]> done = CompletableFuture.supplyAsync(() -> new boolean[] {
-                    f.readAsync(0, ByteBuffer.allocateDirect(4096)).isDone(),           // a readahead mark may lie past it
-                    f.readAsync(SIZE - 4096, ByteBuffer.allocateDirect(4096)).isDone(), // ends at the end
-                    f.readAsync(SIZE - 100, ByteBuffer.allocateDirect(4096)).isDone()   // reaches past it
-            }, ctx.ownerExecutor());
-            boolean[] seen = await(done);
-            assertFalse(seen[0], "a read in the middle of the file was done inline on the owner");
-            assertTrue(seen[1], "a read that ends at the end of the file went the usual way");
-            assertTrue(seen[2], "a read that reaches past the end of the file went the usual way");
-            assertEquals(2, ctx.metrics().inlineReads(), ctx.metrics().toString());
-            // off the owner, the middle of the file is read inline
-            assertTrue(f.readAsync(0, ByteBuffer.allocateDirect(4096)).isDone());
+            long[] at = {0, 4096, SIZE / 2, SIZE - 4096, SIZE - 100, SIZE - 8192, SIZE - 4096};
+            // a stream's read (at 0, or where one ended) may meet a readahead mark: inline only at the end
+            boolean[] inline = {false, false, true, true, true, true, true};
+            ByteBuffer[] dst = new ByteBuffer[at.length];
+            CompletableFuture<Boolean> anyDoneAtCall = new CompletableFuture<>();
+            List<CompletableFuture<Integer>> reads = new ArrayList<>();
+            long[] inlineAfter = new long[at.length];
+            ctx.ownerExecutor().execute(() -> {
+                boolean doneAtCall = false;
+                for (int i = 0; i < at.length; i++) {
+                    dst[i] = ByteBuffer.allocateDirect(4096);
+                    CompletableFuture<Integer> r = f.readAsync(at[i], dst[i]);
+                    doneAtCall |= r.isDone();
+                    inlineAfter[i] = ctx.metrics().inlineReads();
+                    reads.add(r);
+                }
+                anyDoneAtCall.complete(doneAtCall);
+            });
+            assertFalse(await(anyDoneAtCall), "a read on the owner completed at its call");
+            for (int i = 0; i < at.length; i++) {
+                int n = await(reads.get(i));
+                assertEquals((int) Math.min(4096, SIZE - at[i]), n, "read at " + at[i]);
+                byte[] got = new byte[n];
+                dst[i].flip().get(got);
+                assertArrayEquals(Arrays.copyOfRange(expected, (int) at[i], (int) at[i] + n), got, "read at " + at[i]);
+                assertEquals(inline[i], inlineAfter[i] > (i == 0 ? 0 : inlineAfter[i - 1]),
+                        "read at " + at[i] + (inline[i] ? " went the usual way" : " was done inline"));
+            }
+            assertEquals(5, ctx.metrics().inlineReads(), ctx.metrics().toString());
+            // off the owner, the middle of the file is read inline, at the call
+            assertTrue(f.readAsync(4096, ByteBuffer.allocateDirect(4096)).isDone());
         }
     }
 
@@ -290,37 +312,59 @@ class InlineReadsTest {
     }
 
     @Test
-    void aCallbackThatReadsAgainDoesNotRecurseWithoutBound() throws Exception {
+    void offTheOwnerACallbackThatReadsAgainNestsOnlyBoundedlyInlineReads() throws Exception {
         Path p = TestFiles.file(dir, "chain", new byte[64 << 20]);
         Files.readAllBytes(p);
         try (AioContext ctx = AioContext.builder().inlineCachedReads(true).build(); AioFile f = ctx.open(p)) {
             CompletableFuture<Long> done = new CompletableFuture<>();
             ByteBuffer dst = ByteBuffer.allocateDirect(4096);
-            // the pattern "read the next block when this one is in": every cached read completes at its call
+            Thread[] starter = new Thread[1];
+            // the pattern "read the next block when this one is in": a cached read completes at its call, and the
+            // callback, attached after, runs at once on the caller's stack
             var chain = new Object() {
                 long total;
+                int maxDepthOnStarter;
+                long sentTheUsualWay;
 
                 void next(long position) {
-                    f.readAsync(position, dst.clear()).whenComplete((n, t) -> {
+                    // done inline or not, by the count (isDone() could also see the owner's completion of a read
+                    // sent the usual way)
+                    long inlineBefore = ctx.metrics().inlineReads();
+                    CompletableFuture<Integer> read = f.readAsync(position, dst.clear());
+                    boolean inline = ctx.metrics().inlineReads() > inlineBefore;
+                    read.whenComplete((n, t) -> {
                         try {
                             if (t != null) {
                                 done.completeExceptionally(t);
-                            } else if (n == 0) {
-                                done.complete(total);
-                            } else {
-                                total += n;
-                                next(position + n);
+                                return;
                             }
+                            if (n == 0) {
+                                done.complete(total);
+                                return;
+                            }
+                            total += n;
+                            if (Thread.currentThread() == starter[0]) {
+                                maxDepthOnStarter = Math.max(maxDepthOnStarter, new Throwable().getStackTrace().length);
+                            }
+                            if (!inline) {
+                                sentTheUsualWay++;
+                                if (Thread.currentThread() == starter[0]) {
+                                    // the owner completed it before the callback was attached: CompletableFuture runs
+                                    // the callback here then, whoever made the future; not the inline reads' doing
+                                    ctx.ownerExecutor().execute(() -> next(position + n));
+                                    return;
+                                }
+                            }
+                            next(position + n);
                         } catch (Throwable e) { // a dependent's failure is swallowed: make it the test's
                             done.completeExceptionally(new AssertionError("the chain broke at " + position, e));
                         }
                     });
                 }
             };
-            // started on a platform thread of its own: the chain must leave its stack before it overflows
-            Thread starter = new Thread(() -> chain.next(0), "chain-starter");
-            starter.start();
-            starter.join();
+            starter[0] = new Thread(() -> chain.next(0), "chain-starter");
+            starter[0].start();
+            starter[0].join();
             long got;
             try {
                 got = done.get(30, TimeUnit.SECONDS);
@@ -328,8 +372,10 @@ class InlineReadsTest {
                 throw new AssertionError("the chain stopped at " + chain.total + " bytes: " + ctx.metrics(), e);
             }
             assertEquals(64L << 20, got, "the chain broke (a StackOverflowError ends it silently)");
+            // the inline reads nest until a stack check finds the stack deep (256 frames), then one goes the usual way
+            assertTrue(chain.maxDepthOnStarter < 600, "inline reads nested " + chain.maxDepthOnStarter + " frames deep");
             AioMetrics m = ctx.metrics();
-            assertTrue(m.inlineReads() > 0 && m.submitted() > 0, "nesting never went the usual way: " + m);
+            assertTrue(m.inlineReads() > 0 && chain.sentTheUsualWay > 0, "nesting never went the usual way: " + m);
         }
     }
 }

@@ -46,6 +46,7 @@ public final class Engine {
     final Completer completer;
     final WriteOrder writeOrder;
     final InlineReads inlineReads;
+    final OwnerCompletions ownerCompletions = new OwnerCompletions(this);
     final Lifecycle lifecycle;
     /** Requests waiting for a free slot, oldest first. */
     final ArrayDeque<Request> waiting = new ArrayDeque<>();
@@ -268,6 +269,9 @@ public final class Engine {
         }
         kernel.resetEventFd();
         reapAll();
+        if (!ownerCompletions.isEmpty()) {
+            ownerCompletions.completeQueued();
+        }
         if (!submitter.isEmpty()) {
             submitter.flush();
         }

@@ -47,6 +47,9 @@ public final class FileHandle {
      */
     volatile long sizeSeen;
 
+    /** The ends of the file's recent reads on the owner, lest its streams be read inline there. Owner thread. */
+    private ReadStreams readStreams;
+
     /** The filesystem refused RWF_NOWAIT for writes (ext4 buffered): writes go to the pool at once. Owner thread. */
     boolean nowaitWriteRefused;
     /** The filesystem refused RWF_NOWAIT for reads. Owner thread. */
@@ -59,6 +62,12 @@ public final class FileHandle {
     int orderWrites;
     /** Requests in that list that wait for an earlier overlapping one. Owner thread. */
     int orderWaiting;
+
+    /** {@return the ends of the file's recent reads on the owner}, made at the first. Owner thread. */
+    ReadStreams readStreams() {
+        ReadStreams r = readStreams;
+        return r != null ? r : (readStreams = new ReadStreams());
+    }
 
     FileHandle(Path path, int fd, boolean direct, boolean readable, boolean writable, boolean deleteOnClose) {
         this.path = path;

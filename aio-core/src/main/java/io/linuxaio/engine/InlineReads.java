@@ -26,34 +26,41 @@ import java.util.concurrent.atomic.LongAdder;
  * about half a microsecond and starts nothing. Without {@code cachestat} (Linux before 6.5) asynchronous
  * reads are never done inline. A blocking read's caller waits anyway, so it tries without the check.
  *
- * <p>On the owner thread (an event loop) a read is done inline only when it also reaches the end of the
- * file. A cached page can carry the kernel's readahead mark, left by an earlier sequential read; the read
- * that meets it starts the next readahead window, up to {@code read_ahead_kb} past it, and waits while the
- * disk's queue is full. With the residency check alone, a loop serving 8 cold 64 MiB downloads (whose
- * next chunks were already read ahead) stalled 190 to 410 ms; with the owner's reads sent the usual way
- * ({@code io_submit}, which did not stall) 24 ms. A read to the end of the file has no page past it to read
- * ahead: whole small files, the last chunk of a large one.
+ * <p>On the owner thread (an event loop) the rule depends on whether the read continues a stream
+ * ({@link ReadStreams}: it starts where one of the file's recent reads on the owner ended, or at offset 0).
+ * <ul>
+ *   <li>A stream's read is done inline only when it also reaches the end of the file. A cached page can
+ *   carry the kernel's readahead mark, left by an earlier sequential read; the read that meets it starts the
+ *   next readahead window, up to {@code read_ahead_kb} past it, and waits while the disk's queue is full.
+ *   With the residency check alone, a loop serving 8 cold 64 MiB downloads (whose next chunks were already
+ *   read ahead) stalled 190 to 410 ms; with the owner's stream reads sent the usual way 24 ms. A read to
+ *   the end of the file has no page past it to read ahead: whole small files, the last chunk of a large one.
+ *   <li>Any other read (random access) is tried at once, with no residency check: the usual path on the
+ *   owner is an {@code io_submit} with {@code RWF_NOWAIT}, in which the kernel does the same as in
+ *   {@code preadv2(RWF_NOWAIT)}: it copies cached pages, starts readahead on a miss or at a mark (measured
+ *   here, both calls alike) and answers EAGAIN for an uncached page. Trying it first costs no more than that
+ *   and saves the event, the reap and the hand-off when the page is there.
+ * </ul>
  */
 final class InlineReads {
 
     /**
-     * How often a thread's inline reads look at the depth of its stack. A future done inline is complete
-     * when the call returns, so a callback attached to it runs at once, on the caller's stack: the pattern
-     * "in the callback, read the next block" recurses once per cached read and would end in a
-     * StackOverflowError (which CompletableFuture swallows into a dependent nobody looks at). Every this
-     * many inline reads a thread checks its stack; when it is deep, that read goes the usual way: it
-     * completes later on the owner, on a fresh stack, which ends the recursion. A loop of reads stays shallow
-     * and pays one short stack walk per this many reads; on the owner, only reads it would do inline walk
-     * (reads to the end of a file). Checked every 64 or 16 reads (and walked without method info), the
-     * test's chain of 16,384 reads broke in some full runs, deep in recursion; every 8, with the hidden frames
-     * counted, it held in every run before. Only asynchronous reads check: a blocking read ({@code AioFile.read}) returns a count,
-     * with no future a callback could hang on.
+     * How often a thread's inline reads look at the depth of its stack, off the owner. A future done inline
+     * is complete when the call returns, so a callback attached to it runs at once, on the caller's stack: the
+     * pattern "in the callback, read the next block" recurses once per cached read and would end in a
+     * StackOverflowError (which CompletableFuture swallows into a dependent nobody looks at). Every this many
+     * inline reads a thread checks its stack; once it is deep, every read checks, and goes the usual way
+     * until the stack is shallow again: it completes later on the owner, on a fresh stack, which ends the
+     * recursion. Every read, not one in this many: a read sent the usual way can complete on the owner before
+     * the caller attaches its callback, which then runs on the deep stack all the same; with one check in 8,
+     * the next 7 reads were inline again and a chain of tens of thousands of reads overflowed now and then.
+     * On the owner, futures complete in a task of their own ({@link OwnerCompletions}) and nothing walks. A
+     * blocking read ({@code AioFile.read}) returns a count, with no future a callback could hang on.
      */
     static final int STACK_CHECK_EVERY = 8;
     /**
      * The stack depth, in frames (hidden ones included: lambda forms take room too), past which a read is not
-     * done inline: with the reads between two checks, a recursing chain stays far below what a thread's
-     * default 1 MiB stack holds.
+     * done inline: a recursing chain stays far below what a thread's default 1 MiB stack holds.
      */
     static final int MAX_STACK_FRAMES = 256;
 
@@ -69,6 +76,8 @@ final class InlineReads {
         final MemorySegment cacheStat;
         final MemorySegment statx;
         int sinceStackCheck;
+        /** The last check found the stack deep: every read checks until it is not. */
+        boolean deep;
         /** The file's size when the last residency check asked for it, else Long.MAX_VALUE. */
         long knownSize;
 
@@ -113,16 +122,19 @@ final class InlineReads {
      * The caller holds a reference to the file.
      */
     private long read(PerThread t, FileHandle file, long address, long length, long position, boolean asynchronous,
-                      boolean toTheEnd) {
+                      boolean onOwner) {
         t.knownSize = Long.MAX_VALUE; // until cached() asks for the size
         if (asynchronous) {
-            if (!cached(t, file, position, length, toTheEnd)) {
-                return -1; // first: on the owner, most reads end here without a system call
+            boolean randomOnOwner = onOwner && !file.readStreams().continues(position, length);
+            if (!randomOnOwner && !cached(t, file, position, length, onOwner)) {
+                return -1; // first: on the owner, most stream reads end here without a system call
             }
             // a blocking read returns a count, not a future a callback could hang on: no recursion to bound
-            if (++t.sinceStackCheck >= STACK_CHECK_EVERY) {
+            // on the owner the future completes in a task of its own (OwnerCompletions): no recursion there
+            if (!onOwner && (t.deep || ++t.sinceStackCheck >= STACK_CHECK_EVERY)) {
                 t.sinceStackCheck = 0;
-                if (STACK.walk(frames -> frames.skip(MAX_STACK_FRAMES).findAny().isPresent())) {
+                t.deep = STACK.walk(frames -> frames.skip(MAX_STACK_FRAMES).findAny().isPresent());
+                if (t.deep) {
                     return -1;
                 }
             }
@@ -130,6 +142,9 @@ final class InlineReads {
         MemorySegment iov = t.iovec;
         IoVec.set(iov, 0, address, length);
         long r = LibC.preadv2(file.fd(), iov, 1, position, AioAbi.RWF_NOWAIT);
+        if (r > 0 && r < length && t.knownSize == Long.MAX_VALUE && LibC.fstatx(file.fd(), Statx.STATX_SIZE, t.statx) >= 0) {
+            t.knownSize = Statx.size(t.statx); // short: at the end of the file, or at a page not cached?
+        }
         return r < 0 ? -1 : r;
     }
 
@@ -171,7 +186,8 @@ final class InlineReads {
      * given back, or passes to the rest's request.
      *
      * @param callerWaits the caller blocks for the result: no residency check first
-     * @param onOwner the caller is the context's owner thread: only a read that reaches the end of the file
+     * @param onOwner the caller is the context's owner thread: a stream's read only when it reaches the end of
+     *                the file, another read without the residency check
      */
     CompletableFuture<Integer> readOrContinue(Engine engine, FileHandle file, BufferKind kind, Object buffer, long address,
                                               long position, long length, boolean callerWaits, boolean onOwner) {
@@ -189,6 +205,11 @@ final class InlineReads {
             reads.increment();
             file.release(Op.PREAD);
             kind.advance(buffer, r);
+            if (onOwner && !callerWaits) {
+                CompletableFuture<Integer> future = new CompletableFuture<>();
+                engine.ownerCompletions.add(future, Results.box((int) r));
+                return future;
+            }
             return CompletableFuture.completedFuture(Results.box((int) r));
         }
         Object rest;

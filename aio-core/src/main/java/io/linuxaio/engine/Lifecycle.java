@@ -152,6 +152,7 @@ final class Lifecycle {
         }
         AioAbandonedException cause = new AioAbandonedException("request abandoned: " + reason);
         closeReachedOwner = true; // the owner runs no task after this: requests still handed over fail when they run
+        engine.ownerCompletions.completeAll(); // reads done inline: delivered, as what the kernel completed is
         if (engine.kernel.ring != null) {
             engine.reapAll(); // deliver what already completed; the last completion may let terminateIfDone() finish
         }
@@ -190,9 +191,10 @@ final class Lifecycle {
         release();
     }
 
-    /** Whether nothing holds a slot, waits for one or waits in the batch. */
+    /** Whether nothing holds a slot, waits for one, waits in the batch or waits to be completed inline. */
     private boolean isIdle() {
-        return engine.slots.allFree() && engine.waiting.isEmpty() && engine.submitter.isEmpty();
+        return engine.slots.allFree() && engine.waiting.isEmpty() && engine.submitter.isEmpty()
+                && engine.ownerCompletions.isEmpty();
     }
 
     /** Ends a slot's request that never reached (or never came back from) the kernel, on teardown. */

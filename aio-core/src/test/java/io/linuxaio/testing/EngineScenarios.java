@@ -101,15 +101,117 @@ public abstract class EngineScenarios {
             CompletableFuture<Integer> read = f.readAsync(4096, off);
             assertTrue(read.isDone(), "a cached read made off the owner was not done at its call");
             assertEquals(4096, read.join());
-            CompletableFuture<Boolean> onOwner = new CompletableFuture<>();
-            // on the owner only a read that reaches the end of the file (no readahead mark past it)
-            ctx.ownerExecutor().execute(() -> onOwner.complete(
-                    f.readAsync(data.length - 4096, java.nio.ByteBuffer.allocateDirect(4096)).isDone()));
-            assertTrue(await(onOwner), "a cached read to the end of the file made on the owner was not done at its call");
-            assertEquals(2, ctx.metrics().inlineReads());
+            // on the owner: read at its call, completed after the caller's task, on the owner, with no io_submit
+            long submitsBefore = ctx.metrics().ioSubmitCalls();
+            CompletableFuture<Thread> completedOn = new CompletableFuture<>();
+            CompletableFuture<Boolean> doneAtCall = new CompletableFuture<>();
+            java.nio.ByteBuffer tail = java.nio.ByteBuffer.allocateDirect(4096);
+            ctx.ownerExecutor().execute(() -> {
+                CompletableFuture<Integer> r = f.readAsync(data.length - 4096, tail);
+                r.whenComplete((n, t) -> completedOn.complete(Thread.currentThread()));
+                doneAtCall.complete(r.isDone());
+            });
+            assertFalse(await(doneAtCall), "an inline read on the owner completed at its call (its callbacks would recurse)");
+            assertTrue(isOwnerThread(ctx, await(completedOn)), "an inline read made on the owner completed off it");
+            assertEquals(2, ctx.metrics().inlineReads(), ctx.metrics().toString());
+            assertEquals(submitsBefore, ctx.metrics().ioSubmitCalls(), "an inline read on the owner went to the kernel");
             off.flip();
             assertEquals(data[4096], off.get(0));
+            assertEquals(data[data.length - 1], tail.get(4095));
         }
+    }
+
+    @Test
+    void aChainOfCachedReadsOnTheOwnerNeitherRecursesNorKeepsTheOwnerFromItsCompletions() throws Exception {
+        byte[] data = TestFiles.random(8 << 20, 78);
+        Path p = TestFiles.file(dir, "chain", data);
+        java.nio.file.Files.readAllBytes(p);
+        Path other = TestFiles.file(dir, "other", TestFiles.random(4096, 79));
+        AioContext ctx = context(AioContext.builder().queueDepth(8).inlineCachedReads(true));
+        try (AioFile f = ctx.open(p); AioFile o = ctx.open(other, READ, AioOpenOption.DIRECT)) {
+            // "read a random block when this one is in", in callbacks, on the owner, until told to stop
+            var chain = new Object() {
+                final java.nio.ByteBuffer dst = java.nio.ByteBuffer.allocateDirect(4096);
+                final Random random = new Random(5);
+                final CompletableFuture<Void> running = new CompletableFuture<>();
+                final CompletableFuture<Long> stopped = new CompletableFuture<>();
+                volatile boolean stop;
+                volatile long reads;
+                int minDepth = Integer.MAX_VALUE;
+                int maxDepth;
+
+                void next() {
+                    // at odd 8 KiB blocks: no read starts where another ended (a stream's read goes the usual way)
+                    f.readAsync((1 + random.nextInt(1023)) * 8192L, dst.clear()).whenComplete((n, t) -> {
+                        if (t != null || n != 4096) {
+                            stopped.completeExceptionally(t != null ? t : new AssertionError("read " + n));
+                            return;
+                        }
+                        long r = ++reads;
+                        if (r % 64 == 0) {
+                            int depth = new Throwable().getStackTrace().length;
+                            minDepth = Math.min(minDepth, depth);
+                            maxDepth = Math.max(maxDepth, depth);
+                        }
+                        if (r == 1000) {
+                            running.complete(null);
+                        }
+                        if (stop || r >= 5_000_000) {
+                            stopped.complete(r);
+                        } else {
+                            next();
+                        }
+                    });
+                }
+            };
+            ctx.ownerExecutor().execute(chain::next);
+            await(chain.running);
+            // an O_DIRECT read completes through the kernel, in the owner's turn: it must get one while the chain runs
+            long before = chain.reads;
+            await(o.readAsync(0, AlignedBuffers.allocate(4096, 4096)));
+            long during = chain.reads - before;
+            chain.stop = true;
+            long total = await(chain.stopped);
+            assertTrue(total < 5_000_000, "the chain ended by itself before the kernel's completion was delivered");
+            // a turn runs at most a few hundred of the chain's callbacks: a disk read takes milliseconds, the chain
+            // makes some hundred thousand reads a second; a loop that ran the chain's tasks first would wait a second
+            assertTrue(during < 100_000, during + " chained reads ran while one kernel completion waited");
+            assertTrue(chain.maxDepth - chain.minDepth < 40, "the chain recursed: stack depth from " + chain.minDepth
+                    + " to " + chain.maxDepth + " frames");
+            AioMetrics m = ctx.metrics();
+            assertTrue(m.inlineReads() >= total, m.toString());
+        }
+    }
+
+    @Test
+    void readsDoneInlineOnTheOwnerAreDeliveredBeforeACloseInTheSameTaskEnds() throws Exception {
+        byte[] data = TestFiles.random(1 << 20, 80);
+        Path p = TestFiles.file(dir, "closing", data);
+        java.nio.file.Files.readAllBytes(p);
+        AioContext ctx = context(AioContext.builder().queueDepth(8).inlineCachedReads(true));
+        AioFile f = ctx.open(p);
+        int n = 300; // more than one round delivers: the rest waits for the owner's next turn, and so must the close
+        java.nio.ByteBuffer[] dst = new java.nio.ByteBuffer[n];
+        CompletableFuture<List<CompletableFuture<Integer>>> made = new CompletableFuture<>();
+        ctx.ownerExecutor().execute(() -> {
+            List<CompletableFuture<Integer>> reads = new ArrayList<>();
+            for (int i = 0; i < n; i++) { // odd blocks: no read continues another, each is done at its call
+                dst[i] = java.nio.ByteBuffer.allocateDirect(4096);
+                reads.add(f.readAsync((2L * i + 1) * 4096 % data.length, dst[i]));
+            }
+            f.close();
+            ctx.close(); // on the owner: returns at once
+            made.complete(reads);
+        });
+        List<CompletableFuture<Integer>> reads = await(made);
+        CompletableFuture<Boolean> allDoneAtClose = ctx.closeFuture()
+                .thenApply(v -> reads.stream().allMatch(CompletableFuture::isDone));
+        for (int i = 0; i < n; i++) {
+            assertEquals(4096, await(reads.get(i)), "read " + i);
+            assertEquals(data[(int) ((2L * i + 1) * 4096 % data.length)], dst[i].get(0), "read " + i);
+        }
+        assertTrue(await(allDoneAtClose), "the context closed before the reads it did were delivered");
+        assertEquals(n, ctx.metrics().inlineReads(), ctx.metrics().toString());
     }
 
     @AfterEach

@@ -30,6 +30,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static java.nio.file.StandardOpenOption.READ;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -47,6 +48,12 @@ class LoopShutdownTest {
 
     @TempDir
     Path dir;
+
+    private static byte[] random(int size, long seed) {
+        byte[] data = new byte[size];
+        new Random(seed).nextBytes(data);
+        return data;
+    }
 
     /** Waits for {@code f} to complete, normally or not: either is fine, pending is not. */
     private static void completes(CompletableFuture<?> f, String what) throws Exception {
@@ -70,10 +77,8 @@ class LoopShutdownTest {
     @ValueSource(strings = {"epoll", "io_uring"})
     void everyFutureCompletesWhenABusyLoopShutsDownWithAZeroQuietPeriod(String transportName) throws Exception {
         IoHandlerFactory transport = transport(transportName);
-        byte[] data = new byte[8 << 20];
-        new Random(5).nextBytes(data);
         Path p = dir.resolve("data");
-        Files.write(p, data);
+        Files.write(p, random(8 << 20, 5));
         for (int round = 0; round < 10; round++) {
             MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, transport);
             EventLoop loop = group.next();
@@ -111,6 +116,46 @@ class LoopShutdownTest {
                 LibC.close(pipe[1]);
                 group.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
             }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"epoll", "io_uring"})
+    void cachedReadsDoneOnTheLoopAreDeliveredWhenTheLoopShutsDownInTheSameTask(String transportName) throws Exception {
+        byte[] data = random(1 << 20, 6);
+        Path p = dir.resolve("cached");
+        Files.write(p, data);
+        Files.readAllBytes(p);
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, transport(transportName));
+        EventLoop loop = group.next();
+        AioContext ctx = EpollAio.bind(loop, AioContext.builder().queueDepth(16).inlineCachedReads(true));
+        AioFile f = ctx.open(p, READ);
+        try {
+            CompletableFuture<List<CompletableFuture<Integer>>> made = new CompletableFuture<>();
+            List<ByteBuffer> buffers = new ArrayList<>();
+            loop.execute(() -> {
+                // read on the loop, at odd 8 KiB blocks (not a stream's reads): done at the call, delivered after the task
+                List<CompletableFuture<Integer>> reads = new ArrayList<>();
+                for (int i = 0; i < 64; i++) {
+                    ByteBuffer b = ByteBuffer.allocateDirect(4096);
+                    buffers.add(b);
+                    reads.add(f.readAsync((2L * i + 1) * 4096, b));
+                }
+                group.shutdownGracefully(0, 5, TimeUnit.SECONDS);
+                made.complete(reads);
+            });
+            List<CompletableFuture<Integer>> reads = made.get(10, TimeUnit.SECONDS);
+            for (int i = 0; i < reads.size(); i++) {
+                // these were read before the shutdown began: delivered, not abandoned
+                assertEquals(4096, reads.get(i).get(10, TimeUnit.SECONDS));
+                assertEquals(data[(2 * i + 1) * 4096], buffers.get(i).get(0));
+            }
+            completes(ctx.closeFuture(), "the context's teardown");
+            assertTrue(group.awaitTermination(30, TimeUnit.SECONDS));
+            f.close();
+            completes(f.closeFuture(), "the file's close");
+        } finally {
+            group.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
 }
