@@ -31,12 +31,13 @@ import java.util.function.IntSupplier;
  *
  * <p>Reads and writes are positional and independent, as with {@code FileChannel}'s positional methods:
  * any number may be in flight at once, from any threads. Each returns a {@code CompletableFuture} that
- * completes on the context's owner thread (or, for a buffered read served from the page cache, at once on
- * the calling thread, unless {@link AioContext.Builder#inlineCachedReads} is turned off) with the number of
+ * completes on the context's owner thread (or, for a buffered read served from the page cache off the owner,
+ * at once on the calling thread, unless {@link AioContext.Builder#inlineCachedReads} is turned off) with the number of
  * bytes transferred (0 for a read at or past
  * the end of the file; a read that straddles the end is short), or exceptionally with an
  * {@link AioIOException} naming the operation, the file, the position, the length and the errno. A
- * {@code ByteBuffer}'s position advances by the count on completion, as {@code FileChannel}'s does; the
+ * {@code ByteBuffer}'s position advances by the count on completion (a read done inline advances it at
+ * the call), as {@code FileChannel}'s does; the
  * buffer (and a {@code MemorySegment}'s memory) belongs to the kernel until the future completes: do
  * not touch it, and keep a segment's arena open, until then (closing the arena earlier lets the kernel
  * write into freed memory). A segment whose arena is already closed, or a ByteBuffer view of one, is

@@ -4,9 +4,9 @@ import io.linuxaio.spi.AioOwner;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+
+
+
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
@@ -33,13 +33,6 @@ final class CompletionThread implements AioOwner, Runnable {
     private final AtomicBoolean awake = new AtomicBoolean(true);
     private volatile boolean stopped;
     private boolean stopRequested;
-
-    /** The 8-byte value 1 that a wake-up adds to the eventfd, one per producing thread. */
-    private static final ThreadLocal<MemorySegment> ONE = ThreadLocal.withInitial(() -> {
-        MemorySegment one = Arena.ofAuto().allocate(ValueLayout.JAVA_LONG);
-        one.set(ValueLayout.JAVA_LONG, 0, 1L);
-        return one;
-    });
 
     /**
      * The thread comes from {@code factory} when there is one (its name and daemon status are the factory's
@@ -83,7 +76,7 @@ final class CompletionThread implements AioOwner, Runnable {
         }
         // Wake the thread only if it may be blocked, and only once per batch of hand-overs.
         if (!awake.get() && awake.compareAndSet(false, true)) {
-            kernel.wakeUp(ONE.get());
+            kernel.wakeUp();
         }
     }
 

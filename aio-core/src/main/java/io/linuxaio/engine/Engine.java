@@ -115,6 +115,11 @@ public final class Engine {
         }
         RequestEvent event = RequestEvents.begin(op);
         if (owner.inOwnerThread()) {
+            if (op.isWrite() && !ownerCompletions.isEmpty()) { // behind the reads done inline before it
+                ownerCompletions.addStart(new Request(this, file, fd, op, bufferKind, position, length, arg, attachment,
+                        rwFlags, ioprio, future, event));
+                return;
+            }
             start(file, fd, op, bufferKind, position, length, arg, attachment, rwFlags, ioprio, future, event, false);
         } else {
             Request request = new Request(this, file, fd, op, bufferKind, position, length, arg, attachment, rwFlags,
@@ -129,9 +134,9 @@ public final class Engine {
 
     /**
      * Tries a buffered read into native memory at {@code address} on the calling thread, without waiting for
-     * the disk ({@link InlineReads}): a completed future when the page cache held it all (or the end of the
-     * file was reached), the future of its rest when a page was missing, or null when the request must go
-     * the usual way whole. Never on a closed context. The caller's reference to the file passes to the
+     * the disk ({@link InlineReads}): when the page cache held it all (or the end of the file was reached) a
+     * completed future, or on the owner one that completes after the caller's task; the future of its rest
+     * when a page was missing; or null when the request must go the usual way whole. Never on a closed context. The caller's reference to the file passes to the
      * request unless null is returned. Any thread.
      *
      * @param callerWaits the caller blocks for the result: tried even when inline reads are not enabled
@@ -270,7 +275,7 @@ public final class Engine {
         kernel.resetEventFd();
         reapAll();
         if (!ownerCompletions.isEmpty()) {
-            ownerCompletions.completeQueued();
+            ownerCompletions.deliver();
         }
         if (!submitter.isEmpty()) {
             submitter.flush();
@@ -390,7 +395,8 @@ public final class Engine {
 
     /** What holds the context open: a snapshot read off the owner thread, which may lag. */
     public String pendingSummary() {
-        return slots.describe((int) metrics().queued());
+        return slots.describe((int) metrics().queued()) + ", reads done inline waiting to be delivered "
+                + ownerCompletions.size();
     }
 
     @Override

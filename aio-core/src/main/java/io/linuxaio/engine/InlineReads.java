@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code preadv2(RWF_NOWAIT)}. When every byte is in the page cache the read is done there, with no
  * hand-off to the owner and no {@code io_submit}: callers on every core copy in parallel. EAGAIN (the
  * first page is not cached) or a short count (a later page is not) sends the request, or its rest, the
- * usual way. Any thread.
+ * usual way. Any thread; what the owner's reads keep ({@link ReadStreams}, {@link OwnerCompletions}) is
+ * touched on the owner only.
  *
  * <p>An asynchronous read asks {@code cachestat(2)} first whether the page cache holds the whole range,
  * and is tried only when it does: on a miss, {@code preadv2(RWF_NOWAIT)} starts the kernel's readahead in
@@ -33,8 +34,10 @@ import java.util.concurrent.atomic.LongAdder;
  *   carry the kernel's readahead mark, left by an earlier sequential read; the read that meets it starts the
  *   next readahead window, up to {@code read_ahead_kb} past it, and waits while the disk's queue is full.
  *   With the residency check alone, a loop serving 8 cold 64 MiB downloads (whose next chunks were already
- *   read ahead) stalled 190 to 410 ms; with the owner's stream reads sent the usual way 24 ms. A read to
- *   the end of the file has no page past it to read ahead: whole small files, the last chunk of a large one.
+ *   read ahead) stalled 190 to 410 ms; with the owner's stream reads sent the usual way 24 ms. Why
+ *   {@code io_submit} stalled less is not known (a probe here saw it start the same readahead at a mark);
+ *   the rule stands because it measured so. A read to the end of the file has no page past it to read
+ *   ahead: whole small files, the last chunk of a large one.
  *   <li>Any other read (random access) is tried at once, with no residency check: the usual path on the
  *   owner is an {@code io_submit} with {@code RWF_NOWAIT}, in which the kernel does the same as in
  *   {@code preadv2(RWF_NOWAIT)}: it copies cached pages, starts readahead on a miss or at a mark (measured
@@ -51,18 +54,21 @@ final class InlineReads {
      * StackOverflowError (which CompletableFuture swallows into a dependent nobody looks at). Every this many
      * inline reads a thread checks its stack; once it is deep, every read checks, and goes the usual way
      * until the stack is shallow again: it completes later on the owner, on a fresh stack, which ends the
-     * recursion. Every read, not one in this many: a read sent the usual way can complete on the owner before
-     * the caller attaches its callback, which then runs on the deep stack all the same; with one check in 8,
-     * the next 7 reads were inline again and a chain of tens of thousands of reads overflowed now and then.
-     * On the owner, futures complete in a task of their own ({@link OwnerCompletions}) and nothing walks. A
-     * blocking read ({@code AioFile.read}) returns a count, with no future a callback could hang on.
+     * recursion, unless the owner completes it before the caller attaches its callback (then
+     * CompletableFuture runs the callback on the caller all the same; on this 2-core machine a chain's
+     * callbacks stayed on the caller that way for thousands of reads in a row in some runs, the woken owner
+     * taking the caller's core). A thread whose own stack is deeper than {@link #MAX_STACK_FRAMES} reads
+     * nothing inline. On the owner, futures complete in rounds of their own ({@link OwnerCompletions}) and
+     * nothing walks. A blocking read ({@code AioFile.read}) returns a count, with no future a callback could
+     * hang on.
      */
     static final int STACK_CHECK_EVERY = 8;
     /**
      * The stack depth, in frames (hidden ones included: lambda forms take room too), past which a read is not
-     * done inline: a recursing chain stays far below what a thread's default 1 MiB stack holds.
+     * done inline: room for a framework's own deep stacks, and still far below what a thread's default 1 MiB
+     * stack holds.
      */
-    static final int MAX_STACK_FRAMES = 256;
+    static final int MAX_STACK_FRAMES = 512;
 
     private static final StackWalker STACK = StackWalker.getInstance(StackWalker.Option.SHOW_HIDDEN_FRAMES);
 
@@ -129,8 +135,7 @@ final class InlineReads {
             if (!randomOnOwner && !cached(t, file, position, length, onOwner)) {
                 return -1; // first: on the owner, most stream reads end here without a system call
             }
-            // a blocking read returns a count, not a future a callback could hang on: no recursion to bound
-            // on the owner the future completes in a task of its own (OwnerCompletions): no recursion there
+            // no recursion to bound for a blocking read (it returns a count) or on the owner (OwnerCompletions)
             if (!onOwner && (t.deep || ++t.sinceStackCheck >= STACK_CHECK_EVERY)) {
                 t.sinceStackCheck = 0;
                 t.deep = STACK.walk(frames -> frames.skip(MAX_STACK_FRAMES).findAny().isPresent());
@@ -180,7 +185,8 @@ final class InlineReads {
 
     /**
      * The read done here, or continued: a completed future when every byte was cached (or the end of the
-     * file reached), the future of the rest when the count was cut short at the first uncached page (its
+     * file reached), on the owner one that {@link OwnerCompletions} completes after the caller's task (the
+     * file's reference is released then), the future of the rest when the count was cut short at the first uncached page (its
      * count adds to what was read here; as with a blocking read, a failure after some bytes only makes the
      * count short), or null when nothing could be read without waiting. The caller's file reference is
      * given back, or passes to the rest's request.
@@ -203,13 +209,13 @@ final class InlineReads {
         bytes.add(r);
         if (r == length || r == 0 || position + r >= t.knownSize) { // short at the end of the file: done
             reads.increment();
-            file.release(Op.PREAD);
             kind.advance(buffer, r);
-            if (onOwner && !callerWaits) {
+            if (onOwner && !callerWaits) { // delivered after the caller's task; the file is held until then
                 CompletableFuture<Integer> future = new CompletableFuture<>();
-                engine.ownerCompletions.add(future, Results.box((int) r));
+                engine.ownerCompletions.add(future, Results.box((int) r), file);
                 return future;
             }
+            file.release(Op.PREAD);
             return CompletableFuture.completedFuture(Results.box((int) r));
         }
         Object rest;

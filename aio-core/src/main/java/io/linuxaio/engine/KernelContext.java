@@ -151,8 +151,19 @@ final class KernelContext {
         } while (r == -Errno.EINTR);
     }
 
-    /** Signals the eventfd (wakes a completion thread blocked on it). Any thread; never writes to a closed eventfd. */
-    void wakeUp(MemorySegment one) {
+    /** The 8-byte value 1 that a wake-up adds to the eventfd, one per waking thread. */
+    private static final ThreadLocal<MemorySegment> ONE = ThreadLocal.withInitial(() -> {
+        MemorySegment one = Arena.ofAuto().allocate(ValueLayout.JAVA_LONG);
+        one.set(ValueLayout.JAVA_LONG, 0, 1L);
+        return one;
+    });
+
+    /**
+     * Signals the eventfd: wakes a completion thread blocked on it, or makes a driver's watch run the owner's
+     * turn. Any thread; never writes to a closed eventfd.
+     */
+    void wakeUp() {
+        MemorySegment one = ONE.get();
         wakers.incrementAndGet();
         try {
             if (!eventFdClosed) {

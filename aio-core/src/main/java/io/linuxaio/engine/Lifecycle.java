@@ -152,7 +152,7 @@ final class Lifecycle {
         }
         AioAbandonedException cause = new AioAbandonedException("request abandoned: " + reason);
         closeReachedOwner = true; // the owner runs no task after this: requests still handed over fail when they run
-        engine.ownerCompletions.completeAll(); // reads done inline: delivered, as what the kernel completed is
+        engine.ownerCompletions.deliverAll(); // reads done inline: delivered, as what the kernel completed is
         if (engine.kernel.ring != null) {
             engine.reapAll(); // deliver what already completed; the last completion may let terminateIfDone() finish
         }

@@ -44,6 +44,15 @@ final class Request implements Runnable {
     /** The hand-off: the owner starts the request as if it had been made there. */
     @Override
     public void run() {
+        if (op.isWrite() && !engine.ownerCompletions.isEmpty()) { // behind the reads done inline before it
+            engine.ownerCompletions.addStart(this);
+            return;
+        }
+        startBehindInlineReads();
+    }
+
+    /** Starts this request, handed over, or made on the owner while reads done inline waited for delivery. */
+    void startBehindInlineReads() {
         engine.start(file, fd, op, bufferKind, position, length, arg, attachment, rwFlags, ioprio, future, event, false);
     }
 

@@ -90,11 +90,17 @@ public abstract class EngineScenarios {
         return ctx;
     }
 
+    /** A file of {@code data} under the test's directory, read once so that the page cache holds it. */
+    private Path cachedFile(String name, byte[] data) throws IOException {
+        Path p = TestFiles.file(dir, name, data);
+        java.nio.file.Files.readAllBytes(p);
+        return p;
+    }
+
     @Test
     void cachedReadsAreDoneAtTheCallWhenInlineReadsAreOn() throws Exception {
         byte[] data = TestFiles.random(1 << 16, 77);
-        Path p = TestFiles.file(dir, "inline", data);
-        java.nio.file.Files.readAllBytes(p); // in the page cache
+        Path p = cachedFile("inline", data);
         AioContext ctx = context(AioContext.builder().queueDepth(8).inlineCachedReads(true));
         try (AioFile f = ctx.open(p)) {
             java.nio.ByteBuffer off = java.nio.ByteBuffer.allocateDirect(4096);
@@ -124,8 +130,7 @@ public abstract class EngineScenarios {
     @Test
     void aChainOfCachedReadsOnTheOwnerNeitherRecursesNorKeepsTheOwnerFromItsCompletions() throws Exception {
         byte[] data = TestFiles.random(8 << 20, 78);
-        Path p = TestFiles.file(dir, "chain", data);
-        java.nio.file.Files.readAllBytes(p);
+        Path p = cachedFile("chain", data);
         Path other = TestFiles.file(dir, "other", TestFiles.random(4096, 79));
         AioContext ctx = context(AioContext.builder().queueDepth(8).inlineCachedReads(true));
         try (AioFile f = ctx.open(p); AioFile o = ctx.open(other, READ, AioOpenOption.DIRECT)) {
@@ -186,8 +191,7 @@ public abstract class EngineScenarios {
     @Test
     void readsDoneInlineOnTheOwnerAreDeliveredBeforeACloseInTheSameTaskEnds() throws Exception {
         byte[] data = TestFiles.random(1 << 20, 80);
-        Path p = TestFiles.file(dir, "closing", data);
-        java.nio.file.Files.readAllBytes(p);
+        Path p = cachedFile("closing", data);
         AioContext ctx = context(AioContext.builder().queueDepth(8).inlineCachedReads(true));
         AioFile f = ctx.open(p);
         int n = 300; // more than one round delivers: the rest waits for the owner's next turn, and so must the close
@@ -206,12 +210,47 @@ public abstract class EngineScenarios {
         List<CompletableFuture<Integer>> reads = await(made);
         CompletableFuture<Boolean> allDoneAtClose = ctx.closeFuture()
                 .thenApply(v -> reads.stream().allMatch(CompletableFuture::isDone));
+        CompletableFuture<Boolean> allDoneAtFileClose = f.closeFuture()
+                .thenApply(v -> reads.stream().allMatch(CompletableFuture::isDone));
         for (int i = 0; i < n; i++) {
             assertEquals(4096, await(reads.get(i)), "read " + i);
             assertEquals(data[(int) ((2L * i + 1) * 4096 % data.length)], dst[i].get(0), "read " + i);
         }
         assertTrue(await(allDoneAtClose), "the context closed before the reads it did were delivered");
+        assertTrue(await(allDoneAtFileClose), "the file closed before the reads of it were delivered");
         assertEquals(n, ctx.metrics().inlineReads(), ctx.metrics().toString());
+    }
+
+    @Test
+    void aWriteMadeAfterReadsDoneInlineOnTheOwnerCompletesAfterThem() throws Exception {
+        byte[] data = TestFiles.random(1 << 20, 81);
+        Path p = cachedFile("ordered", data);
+        AioContext ctx = context(AioContext.builder().queueDepth(8).inlineCachedReads(true));
+        try (AioFile f = ctx.open(p, READ, WRITE)) {
+            int n = 2000; // several rounds deliver them: the write must wait for the last
+            ConcurrentLinkedQueue<String> order = new ConcurrentLinkedQueue<>();
+            java.nio.ByteBuffer[] dst = new java.nio.ByteBuffer[n];
+            CompletableFuture<List<CompletableFuture<?>>> made = new CompletableFuture<>();
+            ctx.ownerExecutor().execute(() -> {
+                List<CompletableFuture<?>> all = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    dst[i] = java.nio.ByteBuffer.allocateDirect(4096);
+                    int k = i;
+                    all.add(f.readAsync((2L * i + 1) * 4096 % data.length, dst[i]).whenComplete((r, t) -> order.add("read " + k)));
+                }
+                // overlaps the first read: made after it, it completes after it, and after every read made before it
+                java.nio.ByteBuffer zeros = java.nio.ByteBuffer.allocateDirect(4096);
+                all.add(f.writeAsync(4096, zeros).whenComplete((r, t) -> order.add("write")));
+                made.complete(all);
+            });
+            for (CompletableFuture<?> r : await(made)) {
+                await(r);
+            }
+            List<String> seen = new ArrayList<>(order);
+            assertEquals(n, seen.indexOf("write"), "the write completed before reads made before it");
+            assertEquals(data[4096], dst[0].get(0), "the read made before the write saw the write's bytes");
+            assertTrue(ctx.metrics().inlineReads() >= n, ctx.metrics().toString());
+        }
     }
 
     @AfterEach
