@@ -13,6 +13,9 @@ import java.util.concurrent.locks.LockSupport;
  * {@link AioDriver#runOwnerTurn()} (or {@link #runTurn}), as Agrona's {@code AgentInvoker} lets an
  * application run an agent's duty cycle on its own thread. For tests, benchmarks and applications with
  * a loop of their own. {@link #execute} is called from any thread; everything else on the owner thread.
+ * The driver's eventfd ({@link AioDriver#eventFd()}) says when a turn is owed: kernel completions signal
+ * it, and so does the engine when reads done inline on the owner wait for their next round of delivery;
+ * {@link #awaitTasks} does not watch it, so a loop that parks should poll the eventfd, or run turns.
  *
  * <pre>{@code
  * ManualOwner owner = new ManualOwner();
