@@ -6,6 +6,7 @@ import io.linuxaio.AioMetrics;
 import io.linuxaio.AioOpenOption;
 import io.linuxaio.netty.EpollAio;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.EventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 
@@ -16,6 +17,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -41,8 +43,8 @@ import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
 
 /**
- * A tour of linux-aio on a Netty epoll event loop: writes a scratch file with O_DIRECT, fsyncs it, reads it back at random offsets
- * at iodepth 32 and verifies every byte, then does the same reads through {@code FileChannel} on 32
+ * A tour of linux-aio on Netty epoll event loops (one per core, each with its own context): writes a scratch
+ * file with O_DIRECT, fsyncs it, reads it back at random offsets at iodepth 32 and verifies every byte, then does the same reads through {@code FileChannel} on 32
  * threads, and prints IOPS, MiB/s, p99 latency and CPU per read of both; then the same two with the file in the
  * page cache (buffered reads), and the library's metrics.
  *
@@ -92,11 +94,16 @@ public final class Tour implements Callable<Integer> {
         long size = sizeMib << 20;
         // the scratch file is this run's own: created here, deleted at the end
         Path file = Files.createTempFile(dir != null ? ExampleSupport.directory(dir) : null, "linux-aio-tour-", ".bin");
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-        try (AioContext ctx = EpollAio.bind(group.next(), AioContext.builder().name("tour").queueDepth(Math.max(64, iodepth)))) {
-            out.printf("linux-aio tour: %d MiB scratch file %s, O_DIRECT, iodepth %d, futures completed on a Netty epoll loop%n",
-                    sizeMib, file, iodepth);
-            try (AioFile f = ctx.open(file, READ, WRITE, AioOpenOption.DIRECT)) {
+        // one loop per core, as a Netty server has: each reads through its own context, iodepth split among them
+        int loops = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), iodepth));
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(loops, EpollIoHandler.newFactory());
+        try (EpollAio aio = EpollAio.create(group, () -> AioContext.builder().queueDepth(Math.max(64, iodepth)))) {
+            List<AioContext> contexts = new ArrayList<>();
+            group.forEach(loop -> contexts.add(aio.context((EventLoop) loop)));
+            out.printf("linux-aio tour: %d MiB scratch file %s, O_DIRECT, iodepth %d over %d Netty epoll loop%s%n",
+                    sizeMib, file, iodepth, loops, loops == 1 ? "" : "s");
+            try (PerContextFiles direct = new PerContextFiles(contexts, file, READ, WRITE, AioOpenOption.DIRECT)) {
+                AioFile f = direct.files().get(0);
                 out.printf("direct I/O alignment: %s%n", f.alignment());
                 long t0 = System.nanoTime();
                 writeAll(f, size, noProgress);
@@ -104,19 +111,20 @@ public final class Tour implements Callable<Integer> {
                 double writeSecs = (System.nanoTime() - t0) / 1e9;
                 out.printf("wrote and fsynced %d MiB in %.2f s (%.0f MiB/s)%n", sizeMib, writeSecs, sizeMib / writeSecs);
 
-                compare(out, "4 KiB random O_DIRECT reads", f, file, size, true);
+                compare(out, "4 KiB random O_DIRECT reads", direct.files(), file, size, true);
                 // the same reads served from the page cache: the file read once, buffered, to fill it
-                try (AioFile cached = ctx.open(file, READ); FileChannel warm = FileChannel.open(file, READ)) {
+                try (PerContextFiles cached = new PerContextFiles(contexts, file, READ);
+                     FileChannel warm = FileChannel.open(file, READ)) {
                     ByteBuffer chunk = ByteBuffer.allocateDirect(WRITE_CHUNK);
                     for (long pos = 0; pos < size; pos += chunk.clear().remaining()) {
                         warm.read(chunk, pos);
                     }
-                    compare(out, "4 KiB random cached reads", cached, file, size, false);
+                    compare(out, "4 KiB random cached reads", cached.files(), file, size, false);
                 }
             }
-            AioMetrics m = ctx.metrics();
+            AioMetrics m = aio.metrics();
             out.println();
-            out.println("library metrics: " + m);
+            out.println("library metrics (all loops): " + m);
             out.printf("io_submit calls per request: %.3f, io_getevents calls: %d (completions reaped in user space: %d)%n",
                     (double) m.ioSubmitCalls() / Math.max(1, m.submitted()), m.ioGeteventsCalls(), m.userReapedEvents());
         } finally {
@@ -125,6 +133,31 @@ public final class Tour implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** One {@code AioFile} of the same path per context (per loop), closed together. Main thread. */
+    private record PerContextFiles(List<AioFile> files) implements AutoCloseable {
+        PerContextFiles(List<AioContext> contexts, Path path, OpenOption... options) throws IOException {
+            this(open(contexts, path, options));
+        }
+
+        private static List<AioFile> open(List<AioContext> contexts, Path path, OpenOption... options) throws IOException {
+            List<AioFile> files = new ArrayList<>();
+            try {
+                for (AioContext ctx : contexts) {
+                    files.add(ctx.open(path, options));
+                }
+            } catch (IOException | RuntimeException e) {
+                files.forEach(AioFile::close);
+                throw e;
+            }
+            return files;
+        }
+
+        @Override
+        public void close() {
+            files.forEach(AioFile::close);
+        }
     }
 
     /** Fills the file with a pattern derived from each 8-byte word's position, 8 writes in flight. */
@@ -236,15 +269,15 @@ public final class Tour implements Callable<Integer> {
 
     /** Keeps {@code iodepth} reads in flight; each completion (on the event loop) starts the next. */
     /** Alternating rounds of both engines over {@code f} and {@code file}; prints their medians and ratios. */
-    private void compare(PrintWriter out, String title, AioFile f, Path file, long size, boolean direct) throws Exception {
+    private void compare(PrintWriter out, String title, List<AioFile> fs, Path file, long size, boolean direct) throws Exception {
         // alternating rounds, medians: the disk and the machine are shared, one run of each says little
         double warmUp = Math.min(0.5, seconds / ROUNDS); // the JIT compiles both paths before anything is measured
-        readAio(f, size, iodepth, warmUp);
+        readAio(fs, size, iodepth, warmUp);
         readFileChannel(file, size, iodepth, warmUp, direct);
         List<Result> aioRuns = new ArrayList<>();
         List<Result> fcRuns = new ArrayList<>();
         for (int round = 0; round < ROUNDS; round++) {
-            aioRuns.add(measured(() -> readAio(f, size, iodepth, seconds / ROUNDS)));
+            aioRuns.add(measured(() -> readAio(fs, size, iodepth, seconds / ROUNDS)));
             fcRuns.add(measured(() -> readFileChannel(file, size, iodepth, seconds / ROUNDS, direct)));
         }
         Result aio = Result.median(aioRuns);
@@ -253,19 +286,42 @@ public final class Tour implements Callable<Integer> {
         out.printf("%-28s %10s %10s %10s %12s %12s%n", title, "IOPS", "MiB/s", "p99 (us)", "CPU us/read", "verified");
         aio.print(out, "linux-aio (iodepth " + iodepth + ")");
         fc.print(out, "FileChannel (" + iodepth + " threads)");
-        out.printf("linux-aio / FileChannel IOPS: %.2fx, CPU per read: %.2fx, threads doing I/O: 1 vs %d "
+        out.printf("linux-aio / FileChannel IOPS: %.2fx, CPU per read: %.2fx, threads doing I/O: %d loop%s vs %d "
                         + "(medians of %d alternating rounds)%n",
-                aio.iops() / fc.iops(), aio.cpuMicrosPerOp() / fc.cpuMicrosPerOp(), iodepth, ROUNDS);
+                aio.iops() / fc.iops(), aio.cpuMicrosPerOp() / fc.cpuMicrosPerOp(), fs.size(), fs.size() == 1 ? "" : "s",
+                iodepth, ROUNDS);
     }
 
-    private static Result readAio(AioFile f, long size, int iodepth, double seconds) throws Exception {
+    /** Reads of {@code fs}, {@code iodepth} in flight spread over them: each file's reads chain on its own loop. */
+    private static Result readAio(List<AioFile> fs, long size, int iodepth, double seconds) throws Exception {
+        List<CompletableFuture<Result>> runs = new ArrayList<>();
+        for (int i = 0; i < fs.size(); i++) {
+            int depth = iodepth / fs.size() + (i < iodepth % fs.size() ? 1 : 0);
+            runs.add(readAio(fs.get(i), size, depth, seconds, 42 + i));
+        }
+        long ops = 0;
+        long verified = 0;
+        double secs = 0;
+        long p99 = 0;
+        for (CompletableFuture<Result> run : runs) {
+            Result r = run.get((long) seconds + 60, TimeUnit.SECONDS);
+            ops += r.ops();
+            verified += r.verified();
+            secs = Math.max(secs, r.seconds());
+            p99 = Math.max(p99, r.p99Nanos()); // the loops make the same reads of one file: the largest stands for all
+        }
+        return new Result(ops, verified, secs, p99, 0);
+    }
+
+    /** Keeps {@code iodepth} reads of {@code f} in flight on its loop; each completion there starts the next. */
+    private static CompletableFuture<Result> readAio(AioFile f, long size, int iodepth, double seconds, long seed) {
         long blocks = size / BLOCK;
         long deadline = System.nanoTime() + (long) (seconds * 1e9);
         long[] latencies = new long[1 << 22];
         long[] counts = new long[2]; // ops, verified: touched only on the completion thread
         CompletableFuture<Void> done = new CompletableFuture<>();
         int[] running = {iodepth};
-        SplittableRandom rnd = new SplittableRandom(42);
+        SplittableRandom rnd = new SplittableRandom(seed);
         long t0 = System.nanoTime();
         for (int i = 0; i < iodepth; i++) {
             ByteBuffer buf = f.allocateAligned(BLOCK).order(ByteOrder.LITTLE_ENDIAN);
@@ -299,9 +355,8 @@ public final class Tour implements Callable<Integer> {
                 }
             });
         }
-        done.get((long) seconds + 60, TimeUnit.SECONDS);
-        double secs = (System.nanoTime() - t0) / 1e9;
-        return new Result(counts[0], counts[1], secs, p99(latencies, (int) Math.min(counts[0], latencies.length)), 0);
+        return done.thenApply(v -> new Result(counts[0], counts[1], (System.nanoTime() - t0) / 1e9,
+                p99(latencies, (int) Math.min(counts[0], latencies.length)), 0));
     }
 
     /** The same random reads with positional {@code FileChannel} reads on {@code iodepth} threads, O_DIRECT or not. */
