@@ -96,7 +96,36 @@ public class LeakCheck implements BeforeAllCallback, AfterAllCallback, BeforeEac
         assertEquals(nativeBytes, AioContext.liveNativeBytes(), "native memory of the library leaked");
         List<String> after = now;
         // a leak is a descriptor opened here and still open; one an earlier class closed meanwhile is none
-        assertEquals(List.of(), added(fds, after), () -> "descriptors leaked: before " + fds + ", after " + after);
+        assertEquals(List.of(), added(fds, after), () -> "descriptors leaked: before " + fds + ", after " + after
+                + describeSockets(added(fds, after)));
+    }
+
+    /**
+     * What the kernel says of leaked sockets (from {@code /proc/net/tcp} and {@code tcp6}, by inode): local and
+     * remote address and TCP state, which tell a server's accepted socket from a client's.
+     */
+    private static String describeSockets(List<String> leaked) {
+        StringBuilder out = new StringBuilder();
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            try {
+                for (String line : Files.readAllLines(Path.of(table))) {
+                    String[] f = line.trim().split("\\s+");
+                    if (f.length > 9 && leaked.contains("socket:[" + f[9] + "]")) {
+                        out.append("\n  socket:[").append(f[9]).append("] local ").append(port(f[1]))
+                                .append(" remote ").append(port(f[2])).append(" state ").append(f[3]);
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                out.append("\n  (").append(table).append(" unreadable: ").append(e).append(')');
+            }
+        }
+        return out.toString();
+    }
+
+    /** The port of a {@code /proc/net/tcp} address ("0100007F:1F90"), in decimal. */
+    private static String port(String address) {
+        int colon = address.lastIndexOf(':');
+        return colon < 0 ? address : address.substring(0, colon) + ":" + Integer.parseInt(address.substring(colon + 1), 16);
     }
 
     @Override
