@@ -400,8 +400,9 @@ class InlineReadsTest {
                 throw new AssertionError("the chain stopped at " + chain.total + " bytes: " + ctx.metrics(), e);
             }
             assertEquals(64L << 20, got, "the chain broke (a StackOverflowError ends it silently)");
-            // the inline reads nest until a stack check finds the stack deep (512 frames), then one goes the usual way
-            assertTrue(chain.maxDepthOnStarter < 700, "inline reads nested " + chain.maxDepthOnStarter + " frames deep");
+            // the inline reads nest until a stack check (one in 32 reads) finds the stack deep (512 frames, hidden ones
+            // counted), then one goes the usual way
+            assertTrue(chain.maxDepthOnStarter < 1000, "inline reads nested " + chain.maxDepthOnStarter + " frames deep");
             AioMetrics m = ctx.metrics();
             assertTrue(m.inlineReads() > 0 && chain.sentTheUsualWay > 0, "nesting never went the usual way: " + m);
         }

@@ -38,7 +38,10 @@ import java.util.concurrent.TimeUnit;
  * CPU cost per request of submit + reap, for batches of 1 and 32 page-cached 4 KiB reads (so the device
  * is not measured), with completions reaped in user space or by {@code io_getevents}; the raw binding
  * and positional {@code FileChannel} reads as baselines. The benchmark thread is the context's owner:
- * no thread hand-over is measured. Run with {@code -prof gc} for the bytes allocated per request.
+ * no thread hand-over is measured. The fast path ({@code inlineCachedReads}) has cases of its own: 32
+ * random reads made on the owner, done at the call and delivered by its next task, and a read made off
+ * the owner (a context with a completion thread of its own), complete when the call returns. Run with
+ * {@code -prof gc} for the bytes allocated per request.
  *
  * <pre>java -jar aio-benchmarks/target/aio-benchmarks.jar jmh SubmitReapBenchmark -prof gc</pre>
  */
@@ -68,6 +71,12 @@ public class SubmitReapBenchmark {
     FileChannel channel;
     int next;
 
+    // the fast path: a context of the same owner with inline reads, and one with a completion thread of its own
+    AioDriver inlineDriver;
+    AioFile inlineFile;
+    AioContext offOwnerCtx;
+    AioFile offOwnerFile;
+
     // raw binding baseline
     Arena arena;
     long rawCtx;
@@ -85,9 +94,16 @@ public class SubmitReapBenchmark {
         Files.write(path, data);
         Files.readAllBytes(path); // page-cached
         owner = new ManualOwner().bindToCurrentThread();
-        driver = AioDriver.create(AioContext.builder().queueDepth(64).userSpaceReaping(userSpaceReaping), owner);
+        // the submit + reap cases measure the kernel's path: no read done inline
+        driver = AioDriver.create(AioContext.builder().queueDepth(64).userSpaceReaping(userSpaceReaping)
+                .inlineCachedReads(false), owner);
         ctx = driver.context();
         file = ctx.open(path);
+        inlineDriver = AioDriver.create(AioContext.builder().queueDepth(64).userSpaceReaping(userSpaceReaping)
+                .inlineCachedReads(true), owner);
+        inlineFile = inlineDriver.context().open(path);
+        offOwnerCtx = AioContext.builder().queueDepth(64).userSpaceReaping(userSpaceReaping).inlineCachedReads(true).build();
+        offOwnerFile = offOwnerCtx.open(path);
         bufs = new ByteBuffer[32];
         for (int i = 0; i < bufs.length; i++) {
             bufs[i] = ByteBuffer.allocateDirect(BLOCK);
@@ -110,7 +126,11 @@ public class SubmitReapBenchmark {
     public void tearDown() throws Exception {
         file.close();
         ctx.close();
+        inlineFile.close();
+        inlineDriver.context().close();
         owner.runTasks();
+        offOwnerFile.close();
+        offOwnerCtx.close();
         channel.close();
         LinuxAio.ioDestroy(rawCtx);
         LibC.close(rawFd);
@@ -145,6 +165,36 @@ public class SubmitReapBenchmark {
     @OperationsPerInvocation(32)
     public int aioBatch32() {
         return batch(32);
+    }
+
+    /** A block no recent read ended at (7 is odd: 7 blocks apart, and 183 apart for an end), so not a stream's. */
+    private long randomBlock() {
+        return (long) ((next++ * 7) % FILE_BLOCKS) * BLOCK;
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(32)
+    public int inlineOnOwnerBatch32() {
+        for (int i = 0; i < 32; i++) {
+            bufs[i].clear();
+            futures[i] = inlineFile.readAsync(randomBlock(), bufs[i]);
+        }
+        owner.runTasks(); // the round that delivers them
+        int sum = 0;
+        for (int i = 0; i < 32; i++) {
+            while (!futures[i].isDone()) {
+                inlineDriver.runOwnerTurn();
+                owner.runTasks();
+            }
+            sum += futures[i].join();
+        }
+        return sum;
+    }
+
+    @Benchmark
+    public int inlineOffOwner() {
+        bufs[0].clear();
+        return offOwnerFile.readAsync(randomBlock(), bufs[0]).join();
     }
 
     @Benchmark
