@@ -6,6 +6,7 @@ import io.linuxaio.abi.AioLimits;
 import io.linuxaio.abi.EventFd;
 import io.linuxaio.abi.LibC;
 import io.linuxaio.testing.LeakCheck;
+import io.linuxaio.testing.PageCache;
 import io.linuxaio.testing.Futures;
 import io.linuxaio.testing.TestFiles;
 import org.junit.jupiter.api.Assumptions;
@@ -384,17 +385,7 @@ class AioContextTest {
 
     /** Drops the file's clean pages; asks again while some stay (a page on a CPU's LRU batch is kept once). */
     private static void dropFromTheCache(AioFile f) throws Exception {
-        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
-            var scratch = arena.allocate(io.linuxaio.abi.CacheStat.SCRATCH_SIZE, 8);
-            for (int i = 0; i < 100; i++) {
-                assertEquals(0, LibC.posix_fadvise(f.fd(), 0, 0, LibC.POSIX_FADV_DONTNEED));
-                if (io.linuxaio.abi.CacheStat.cachedPages(f.fd(), 0, 0, scratch) == 0) {
-                    return;
-                }
-                Thread.sleep(5);
-            }
-            throw new AssertionError(f + " stays in the page cache");
-        }
+        PageCache.evict(f.fd(), 0, f.toString());
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.linuxaio;
 import io.linuxaio.abi.CacheStat;
 import io.linuxaio.abi.LibC;
 import io.linuxaio.testing.LeakCheck;
+import io.linuxaio.testing.PageCache;
 import io.linuxaio.testing.ParkedPool;
 import io.linuxaio.testing.TestFiles;
 import org.junit.jupiter.api.Test;
@@ -46,18 +47,7 @@ class InlineReadsTest {
     /** Drops the file's pages from {@code offset} on out of the page cache (written back first: dirty pages stay). */
     private static void evict(AioFile f, long offset) throws Exception {
         await(f.fdatasync());
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment scratch = arena.allocate(CacheStat.SCRATCH_SIZE, 8);
-            // a page still being read in (readahead of an earlier read) is locked and stays: ask again
-            for (int i = 0; i < 100; i++) {
-                assertEquals(0, LibC.posix_fadvise(f.fd(), offset, 0, LibC.POSIX_FADV_DONTNEED));
-                if (CacheStat.cachedPages(f.fd(), offset, 0, scratch) == 0) {
-                    return;
-                }
-                Thread.sleep(5);
-            }
-            throw new AssertionError("the page cache kept pages of " + f + " from " + offset);
-        }
+        PageCache.evict(f.fd(), offset, f.toString());
     }
 
     private Path cachedFile(String name, long seed) throws Exception {

@@ -5,6 +5,7 @@ import io.linuxaio.abi.LibC;
 import io.linuxaio.netty.AioFileTransfer;
 import io.linuxaio.netty.EpollAio;
 import io.linuxaio.netty.LeakRecorder;
+import io.linuxaio.testing.PageCache;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -631,16 +632,8 @@ class AioHttpClientTest {
     }
 
     /** Drops the file's (clean, forced) pages from the page cache, so that reading it goes to the disk. */
-    static void dropPageCache(Path path) throws IOException {
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE)) {
-            ch.force(false); // dirty pages stay in the cache: write them back first
-        }
-        int fd = LibC.open(path, LibC.O_RDONLY, 0);
-        try {
-            assertEquals(0, LibC.posix_fadvise(fd, 0, 0, LibC.POSIX_FADV_DONTNEED), "posix_fadvise " + path);
-        } finally {
-            LibC.close(fd);
-        }
+    static void dropPageCache(Path path) throws IOException, InterruptedException {
+        PageCache.evict(path);
     }
 
     static String sha256(Path file, long position, long length) throws IOException {

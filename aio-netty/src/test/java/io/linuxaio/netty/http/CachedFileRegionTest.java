@@ -3,6 +3,7 @@ package io.linuxaio.netty.http;
 import io.linuxaio.abi.LibC;
 import io.linuxaio.netty.EpollAio;
 import io.linuxaio.netty.LeakRecorder;
+import io.linuxaio.testing.PageCache;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -89,17 +90,7 @@ class CachedFileRegionTest {
     /** Writes a new file of {@link #content} and drops it from the page cache: no client has touched its pages. */
     private static void writeCold(String name) throws Exception {
         Files.write(root.resolve(name), content);
-        try (var arena = java.lang.foreign.Arena.ofConfined()) {
-            int fd = LibC.open(LibC.cString(arena, root.resolve(name)), LibC.O_RDONLY, 0);
-            try {
-                assertEquals(0, LibC.fsync(fd)); // dirty pages stay in the cache
-                var scratch = arena.allocate(io.linuxaio.abi.CacheStat.SCRATCH_SIZE, 8);
-                assertEquals(0, LibC.posix_fadvise(fd, 0, 0, LibC.POSIX_FADV_DONTNEED));
-                assertEquals(0, io.linuxaio.abi.CacheStat.cachedPages(fd, 0, 0, scratch), "the file is still cached");
-            } finally {
-                LibC.close(fd);
-            }
-        }
+        PageCache.evict(root.resolve(name));
     }
 
     private static HttpResponse<byte[]> get(String range) throws Exception {
