@@ -11,10 +11,8 @@ import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2ConnectionAdapter;
 import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
-import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.util.AsciiString;
 import org.slf4j.Logger;
@@ -57,8 +55,7 @@ final class Http2Cleartext {
     }
 
     private static Http2FrameCodec frameCodec(int maxHeaderList) {
-        return Http2FrameCodecBuilder.forServer()
-                .initialSettings(Http2Settings.defaultSettings().maxHeaderListSize(maxHeaderList)).build();
+        return Http2ServerCodec.create(maxHeaderList);
     }
 
     /** The handlers of a prior-knowledge connection: the frame codec, then one child channel per stream. */
