@@ -366,4 +366,95 @@ class Http2FileServingTest {
             ch.close().sync();
         }
     }
+
+    /**
+     * A request whose header fields pass the limit (32 KiB by default) gets a complete 431 and no RST_STREAM after
+     * it. The frames are written and read on a plain socket: HEADERS and CONTINUATION carrying a literal 36 KiB
+     * field (past 40 KiB, Netty's decoder gives up on the connection instead), then a PING, whose ACK comes after
+     * anything the server sent for the stream. With Netty's own codec a reset followed the 431, and the JDK's
+     * client failed the request now and then.
+     */
+    @Test
+    void anOversizedHeaderBlockGetsA431AndNoReset() throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            java.io.DataOutputStream out = new java.io.DataOutputStream(socket.getOutputStream());
+            java.io.DataInputStream in = new java.io.DataInputStream(socket.getInputStream());
+            out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            frame(out, 0x4, 0, 0, new byte[0]); // SETTINGS, empty
+            java.io.ByteArrayOutputStream block = new java.io.ByteArrayOutputStream();
+            block.write(0x82); // :method GET (static table 2)
+            block.write(0x86); // :scheme http (static table 6)
+            literal(block, 0x04, "/big.bin"); // :path, name from static table 4
+            literal(block, 0x01, "127.0.0.1:" + port); // :authority, static table 1
+            block.write(0x00); // a literal field with a new name
+            hpackString(block, "x-large");
+            hpackString(block, "x".repeat(36 * 1024));
+            byte[] fields = block.toByteArray();
+            for (int at = 0; at < fields.length; at += 16384) { // HEADERS, then CONTINUATIONs: frames of at most 16 KiB
+                int n = Math.min(16384, fields.length - at);
+                int flags = (at + n == fields.length ? 0x4 : 0) | (at == 0 ? 0x1 : 0); // END_HEADERS last; END_STREAM
+                frame(out, at == 0 ? 0x1 : 0x9, flags, 1, java.util.Arrays.copyOfRange(fields, at, at + n));
+            }
+            out.flush();
+            boolean answered = false;
+            List<String> seen = new ArrayList<>();
+            for (;;) {
+                int length = (in.readUnsignedByte() << 16) | in.readUnsignedShort();
+                int type = in.readUnsignedByte();
+                int flags = in.readUnsignedByte();
+                int stream = in.readInt() & 0x7fffffff;
+                byte[] payload = in.readNBytes(length);
+                seen.add("type " + type + " flags " + flags + " stream " + stream + " length " + length);
+                assertFalse(type == 0x7, "GOAWAY: " + seen);
+                assertFalse(type == 0x3 && stream == 1, "a RST_STREAM followed: " + seen);
+                if (type == 0x4 && (flags & 0x1) == 0) {
+                    frame(out, 0x4, 0x1, 0, new byte[0]); // ACK the server's SETTINGS
+                } else if (type == 0x1 && stream == 1) {
+                    // ":status 431" is no static entry: a literal, its three digits in the clear (HPACK, RFC 7541)
+                    assertTrue(new String(payload, StandardCharsets.ISO_8859_1).contains("431"), "not a 431: " + seen);
+                    assertTrue((flags & 0x1) != 0, "the 431 did not end the stream: " + seen);
+                    answered = true;
+                    frame(out, 0x6, 0, 0, new byte[8]); // PING: its ACK comes after whatever followed the 431
+                } else if (type == 0x6 && (flags & 0x1) != 0) {
+                    break;
+                }
+                out.flush();
+            }
+            assertTrue(answered, seen.toString());
+        }
+    }
+
+    private static void frame(java.io.DataOutputStream out, int type, int flags, int stream, byte[] payload) throws IOException {
+        out.writeByte(payload.length >>> 16);
+        out.writeShort(payload.length & 0xffff);
+        out.writeByte(type);
+        out.writeByte(flags);
+        out.writeInt(stream);
+        out.write(payload);
+    }
+
+    /** A literal field without indexing whose name is the static table's entry {@code nameIndex} (below 15). */
+    private static void literal(java.io.ByteArrayOutputStream block, int nameIndex, String value) {
+        block.write(nameIndex);
+        hpackString(block, value);
+    }
+
+    /** An HPACK string literal, not Huffman-coded: its length as a 7-bit-prefix integer, then its bytes. */
+    private static void hpackString(java.io.ByteArrayOutputStream block, String s) {
+        byte[] b = s.getBytes(StandardCharsets.ISO_8859_1);
+        int n = b.length;
+        if (n < 127) {
+            block.write(n);
+        } else {
+            block.write(127);
+            n -= 127;
+            while (n >= 128) {
+                block.write((n & 0x7f) | 0x80);
+                n >>>= 7;
+            }
+            block.write(n);
+        }
+        block.write(b, 0, b.length);
+    }
 }
