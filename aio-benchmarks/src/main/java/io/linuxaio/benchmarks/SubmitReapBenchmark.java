@@ -144,10 +144,15 @@ public class SubmitReapBenchmark {
             futures[i] = file.readAsync((long) ((next++) % FILE_BLOCKS) * BLOCK, bufs[i]);
         }
         owner.runTasks(); // the flush task: one io_submit for the batch
+        return awaitAll(n, driver);
+    }
+
+    /** Runs the owner's turns until the first {@code n} futures are done; their counts summed. */
+    private int awaitAll(int n, AioDriver d) {
         int sum = 0;
         for (int i = 0; i < n; i++) {
             while (!futures[i].isDone()) {
-                driver.runOwnerTurn();
+                d.runOwnerTurn();
                 owner.runTasks();
             }
             sum += futures[i].join();
@@ -180,15 +185,7 @@ public class SubmitReapBenchmark {
             futures[i] = inlineFile.readAsync(randomBlock(), bufs[i]);
         }
         owner.runTasks(); // the round that delivers them
-        int sum = 0;
-        for (int i = 0; i < 32; i++) {
-            while (!futures[i].isDone()) {
-                inlineDriver.runOwnerTurn();
-                owner.runTasks();
-            }
-            sum += futures[i].join();
-        }
-        return sum;
+        return awaitAll(32, inlineDriver);
     }
 
     @Benchmark

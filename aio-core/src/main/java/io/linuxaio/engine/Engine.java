@@ -115,7 +115,7 @@ public final class Engine {
         }
         RequestEvent event = RequestEvents.begin(op);
         if (owner.inOwnerThread()) {
-            if (op.isWrite() && !ownerCompletions.isEmpty()) { // behind the reads done inline before it
+            if (waitsForInlineReads(op)) {
                 ownerCompletions.addStart(new Request(this, file, fd, op, bufferKind, position, length, arg, attachment,
                         rwFlags, ioprio, future, event));
                 return;
@@ -130,6 +130,14 @@ public final class Engine {
                 request.fail(new AioClosedException(this + " cannot take requests: its owner thread shut down"));
             }
         }
+    }
+
+    /**
+     * Whether a request starting on the owner now must wait for the reads done inline before it to be
+     * delivered ({@link OwnerCompletions}): a write, while any wait, so that it completes after them. Owner thread.
+     */
+    boolean waitsForInlineReads(Op op) {
+        return op.isWrite() && !ownerCompletions.isEmpty();
     }
 
     /**

@@ -9,6 +9,7 @@ import io.linuxaio.abi.Statx;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -73,7 +74,7 @@ final class InlineReads {
     static final int MAX_STACK_FRAMES = 512;
 
     private static final StackWalker STACK = StackWalker.getInstance(
-            java.util.Set.of(StackWalker.Option.SHOW_HIDDEN_FRAMES, StackWalker.Option.DROP_METHOD_INFO));
+            Set.of(StackWalker.Option.SHOW_HIDDEN_FRAMES, StackWalker.Option.DROP_METHOD_INFO));
 
     /**
      * What a thread keeps for its inline reads, so that nothing is allocated per read: one iovec, the

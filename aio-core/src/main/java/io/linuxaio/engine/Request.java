@@ -44,7 +44,7 @@ final class Request implements Runnable {
     /** The hand-off: the owner starts the request as if it had been made there. */
     @Override
     public void run() {
-        if (op.isWrite() && !engine.ownerCompletions.isEmpty()) { // behind the reads done inline before it
+        if (engine.waitsForInlineReads(op)) {
             engine.ownerCompletions.addStart(this);
             return;
         }
