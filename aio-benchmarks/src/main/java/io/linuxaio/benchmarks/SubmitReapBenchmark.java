@@ -2,7 +2,9 @@ package io.linuxaio.benchmarks;
 
 import io.linuxaio.AioContext;
 import io.linuxaio.AioFile;
+import io.linuxaio.abi.AioAbi;
 import io.linuxaio.abi.IoEvent;
+import io.linuxaio.abi.IoVec;
 import io.linuxaio.abi.Iocb;
 import io.linuxaio.abi.LibC;
 import io.linuxaio.abi.LinuxAio;
@@ -36,12 +38,12 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * CPU cost per request of submit + reap, for batches of 1 and 32 page-cached 4 KiB reads (so the device
- * is not measured), with completions reaped in user space or by {@code io_getevents}; the raw binding
- * and positional {@code FileChannel} reads as baselines. The benchmark thread is the context's owner:
- * no thread hand-over is measured. The fast path ({@code inlineCachedReads}) has cases of its own: 32
- * random reads made on the owner, done at the call and delivered by its next task, and a read made off
- * the owner (a context with a completion thread of its own), complete when the call returns. Run with
- * {@code -prof gc} for the bytes allocated per request.
+ * is not measured), with completions reaped in user space or by {@code io_getevents}; the raw binding,
+ * one bare {@code preadv2(RWF_NOWAIT)} and positional {@code FileChannel} reads as baselines. The
+ * benchmark thread is the context's owner: no thread hand-over is measured. The fast path
+ * ({@code inlineCachedReads}) has cases of its own: 32 random reads made on the owner, done at the call
+ * and delivered by its next task, and a read made off the owner (a context with a completion thread of
+ * its own), complete when the call returns. Run with {@code -prof gc} for the bytes allocated per request.
  *
  * <pre>java -jar aio-benchmarks/target/aio-benchmarks.jar jmh SubmitReapBenchmark -prof gc</pre>
  */
@@ -85,6 +87,7 @@ public class SubmitReapBenchmark {
     MemorySegment iocbpp;
     MemorySegment events;
     MemorySegment rawBuf;
+    MemorySegment rawIovec;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
@@ -117,6 +120,8 @@ public class SubmitReapBenchmark {
         iocbpp = arena.allocate(ValueLayout.ADDRESS, 32);
         events = arena.allocate(IoEvent.LAYOUT, 32);
         rawBuf = arena.allocate((long) BLOCK * 32, 4096);
+        rawIovec = arena.allocate(IoVec.SIZE, 8);
+        IoVec.set(rawIovec, 0, rawBuf.address(), BLOCK);
         for (int i = 0; i < 32; i++) {
             iocbpp.setAtIndex(ValueLayout.JAVA_LONG, i, iocbs.address() + i * Iocb.SIZE);
         }
@@ -172,9 +177,9 @@ public class SubmitReapBenchmark {
         return batch(32);
     }
 
-    /** A block no recent read ended at (7 is odd: 7 blocks apart, and 183 apart for an end), so not a stream's. */
+    /** An even block, 7 even blocks past the last: reads end at odd blocks, where none starts (no read continues another). */
     private long randomBlock() {
-        return (long) ((next++ * 7) % FILE_BLOCKS) * BLOCK;
+        return (long) ((next++ * 7) % (FILE_BLOCKS / 2)) * 2 * BLOCK;
     }
 
     @Benchmark
@@ -208,6 +213,12 @@ public class SubmitReapBenchmark {
             got += Math.max(0, r);
         }
         return got;
+    }
+
+    /** The system call the fast path makes, alone: what a read done inline cannot go below. */
+    @Benchmark
+    public long rawPreadv2() {
+        return LibC.preadv2(rawFd, rawIovec, 1, (long) ((next++) % FILE_BLOCKS) * BLOCK, AioAbi.RWF_NOWAIT);
     }
 
     @Benchmark

@@ -28,7 +28,11 @@ final class Counters {
     static final int IN_FLIGHT = 11;
     /** A gauge: requests waiting for a slot. */
     static final int QUEUED = 12;
-    private static final int COUNT = 13;
+    /** Reads the owner did inline, from the page cache (other threads' count apart, in {@link InlineReads}). */
+    static final int INLINE_READS = 13;
+    /** Their bytes. */
+    static final int INLINE_BYTES = 14;
+    private static final int COUNT = 15;
 
     private static final VarHandle VALUES = MethodHandles.arrayElementVarHandle(long[].class);
 
@@ -53,8 +57,13 @@ final class Counters {
         return (long) VALUES.getOpaque(values, counter);
     }
 
-    /** A snapshot, with the reads done inline on callers' threads (counted apart: any thread makes them). Any thread. */
-    AioMetrics snapshot(long inlineReads, long inlineBytes) {
+    /**
+     * A snapshot, with the reads done inline on other threads than the owner (counted apart: any thread
+     * makes them). Any thread.
+     */
+    AioMetrics snapshot(long otherInlineReads, long otherInlineBytes) {
+        long inlineReads = get(INLINE_READS) + otherInlineReads;
+        long inlineBytes = get(INLINE_BYTES) + otherInlineBytes;
         return new AioMetrics(get(SUBMITTED), get(COMPLETED) + inlineReads, get(FAILED), get(BYTES_READ) + inlineBytes,
                 get(BYTES_WRITTEN), get(IN_FLIGHT), get(QUEUED), get(RING_FULL_WAITS), get(FALLBACKS), get(SUBMIT_CALLS),
                 get(GETEVENTS_CALLS), get(USER_REAPED), get(STALE), inlineReads);

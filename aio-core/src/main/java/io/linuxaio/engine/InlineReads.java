@@ -103,6 +103,7 @@ final class InlineReads {
     private static final ThreadLocal<PerThread> PER_THREAD = ThreadLocal.withInitial(PerThread::new);
 
     private final boolean enabled;
+    /** Reads done inline on other threads than the owner, and their bytes (the owner's are in {@link Counters}). */
     private final LongAdder reads = new LongAdder();
     private final LongAdder bytes = new LongAdder();
 
@@ -210,9 +211,19 @@ final class InlineReads {
         if (event != null) {
             RequestEvents.end(event, file, file.fd(), Op.PREAD, position, length, 0, r, RequestEvent.INLINE);
         }
-        bytes.add(r);
-        if (r == length || r == 0 || position + r >= t.knownSize) { // short at the end of the file: done
-            reads.increment();
+        boolean done = r == length || r == 0 || position + r >= t.knownSize; // short at the end of the file: done
+        if (onOwner) { // the owner's own counters: no atomic update
+            engine.counters.add(Counters.INLINE_BYTES, r);
+            if (done) {
+                engine.counters.increment(Counters.INLINE_READS);
+            }
+        } else {
+            bytes.add(r);
+            if (done) {
+                reads.increment();
+            }
+        }
+        if (done) {
             kind.advance(buffer, r);
             if (onOwner && !callerWaits) { // delivered after the caller's task; the file is held until then
                 CompletableFuture<Integer> future = new CompletableFuture<>();
@@ -234,12 +245,12 @@ final class InlineReads {
         return restFuture.handle((n, failure) -> (int) r + (failure == null ? n : 0));
     }
 
-    /** Reads done inline so far. Any thread. */
+    /** Reads done inline so far on other threads than the owner. Any thread. */
     long reads() {
         return reads.sum();
     }
 
-    /** Bytes read inline so far. Any thread. */
+    /** Bytes read inline so far on other threads than the owner. Any thread. */
     long bytes() {
         return bytes.sum();
     }
