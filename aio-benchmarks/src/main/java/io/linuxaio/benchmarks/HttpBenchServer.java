@@ -42,12 +42,13 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The same static file server in four modes, for {@code wrk}: {@code aio} (this library's
- * {@link AioHttpFileHandler}), {@code chunked} (Netty's {@code ChunkedNioFile}: blocking reads on the loop),
+ * The same static file server in five modes, for {@code wrk}: {@code aio} (this library's
+ * {@link AioHttpFileHandler}), {@code aio-stream} (the same with {@code pooledSendfile(false)}: bodies that are
+ * not cached tails read through AIO and written by the loop), {@code chunked} (Netty's {@code ChunkedNioFile}: blocking reads on the loop),
  * {@code sendfile} (Netty's {@code DefaultFileRegion}: {@code sendfile(2)} on the loop) and {@code aio-chunked}
  * (the {@code chunked} handler with {@link AioChunkedFile} where {@code ChunkedNioFile} was: the drop-in
  * compared with what it replaces). The three last are the minimal handler of Netty's own file server example:
- * GET only, no ranges. All four sit behind the same codec and aggregator ({@link HttpFileServer}).
+ * GET only, no ranges. All five sit behind the same codec and aggregator ({@link HttpFileServer}).
  *
  * <p>With {@code --http2} the server speaks cleartext HTTP/2 to clients that open with its preface (prior
  * knowledge, as {@code h2load} and {@code curl --http2-prior-knowledge} do): {@code aio} is the same handler on
@@ -59,10 +60,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * <pre>java -cp aio-benchmarks.jar io.linuxaio.benchmarks.HttpBenchServer --mode aio --root /srv --port 8080</pre>
  */
 @Command(name = "http-bench-server", mixinStandardHelpOptions = true,
-        description = "A static file server in four modes (aio, chunked, sendfile, aio-chunked) for wrk.")
+        description = "A static file server in five modes (aio, aio-stream, chunked, sendfile, aio-chunked) for wrk.")
 public final class HttpBenchServer implements Callable<Integer> {
 
-    @Option(names = "--mode", required = true, description = "aio | chunked | sendfile | aio-chunked")
+    @Option(names = "--mode", required = true, description = "aio | aio-stream | chunked | sendfile | aio-chunked")
     String mode;
 
     @Option(names = "--root", required = true, description = "the directory served")
@@ -96,6 +97,8 @@ public final class HttpBenchServer implements Callable<Integer> {
         try {
             Channel ch = http2 ? bindHttp2(group, aio, dir) : switch (mode) {
                 case "aio" -> HttpFileServer.bind(group, aio, dir, "127.0.0.1", port);
+                case "aio-stream" -> HttpFileServer.bind(group, AioHttpFileHandler.builder(dir).aio(aio).pooledSendfile(false).build(),
+                        "127.0.0.1", port, HttpFileServer.Options.DEFAULT);
                 case "chunked" -> HttpFileServer.bind(group, "127.0.0.1", port,
                         p -> p.addLast(new ChunkedWriteHandler(), new NettyFileHandler(dir, false, null)));
                 case "sendfile" -> HttpFileServer.bind(group, "127.0.0.1", port, p -> p.addLast(new NettyFileHandler(dir, true, null)));
@@ -104,7 +107,7 @@ public final class HttpBenchServer implements Callable<Integer> {
                     yield HttpFileServer.bind(group, "127.0.0.1", port,
                             p -> p.addLast(new ChunkedWriteHandler(), new NettyFileHandler(dir, false, files)));
                 }
-                default -> throw new IllegalArgumentException("mode " + mode + ": aio, chunked, sendfile or aio-chunked");
+                default -> throw new IllegalArgumentException("mode " + mode + ": aio, aio-stream, chunked, sendfile or aio-chunked");
             };
             System.out.println("serving " + dir + " in mode " + mode + (http2 ? " over HTTP/2 (h2c, prior knowledge)" : "")
                     + " on http://127.0.0.1:" + ((InetSocketAddress) ch.localAddress()).getPort() + "/");

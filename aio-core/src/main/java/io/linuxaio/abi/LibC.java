@@ -613,6 +613,11 @@ public final class LibC {
      * O_DIRECT}...).
      */
     public static final int F_SETFL = 4;
+    /**
+     * {@code F_DUPFD_CLOEXEC}: {@code fcntl} duplicates the descriptor onto the lowest free number at or above
+     * its argument, with close-on-exec set.
+     */
+    public static final int F_DUPFD_CLOEXEC = 1030;
 
     /**
      * {@code int fcntl(int fd, int cmd, int arg)} (the variadic argument as an int).

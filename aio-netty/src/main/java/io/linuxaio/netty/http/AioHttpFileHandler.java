@@ -29,10 +29,12 @@ import java.util.function.Function;
 
 /**
  * An HTTP/1.1 static file handler that never blocks its event loop: files are found and opened on the
- * blocking pool ({@link AioContext#supplyBlocking}) and their bytes read through AIO
- * ({@link io.linuxaio.netty.AioFileTransfer}); a tail of a file (at most 8 MiB, to its end) that the page cache
- * holds goes out with {@code sendfile} on an epoll channel without TLS, which waits on the loop only for a page
- * evicted or still being read in at that moment.
+ * blocking pool ({@link AioContext#supplyBlocking}). On an epoll channel without TLS a tail of a file (at
+ * most 8 MiB, to its end) that the page cache holds goes out with {@code sendfile} on the loop, which waits
+ * there only for a page evicted or still being read in at that moment, and any other single range with
+ * {@code sendfile} made on the blocking pool, as nginx's {@code aio threads} ({@link Builder#pooledSendfile});
+ * otherwise (TLS, HTTP/2, several ranges) the bytes are read through AIO
+ * ({@link io.linuxaio.netty.AioFileTransfer}).
  *
  * <p>GET and HEAD, as RFC 9110 and nginx answer them: {@code Content-Type} by the name requested (nginx's
  * table, a charset only on plain text, styles and scripts), {@code Date}, {@code ETag} and
@@ -68,6 +70,7 @@ public final class AioHttpFileHandler extends ChannelInboundHandlerAdapter {
     private final String index;
     private final boolean dotfiles;
     private final boolean precompressed;
+    private final boolean pooledSendfile;
     private final AtomicBoolean wrongGroupLogged = new AtomicBoolean();
 
     /**
@@ -104,6 +107,7 @@ public final class AioHttpFileHandler extends ChannelInboundHandlerAdapter {
         this.index = b.index;
         this.dotfiles = b.dotfiles;
         this.precompressed = b.precompressed;
+        this.pooledSendfile = b.pooledSendfile;
         this.resolver = new FileResolver(root, root.toRealPath(), b.index, b.precompressed, b.listing, b.dotfiles);
         this.types = new ContentTypes(b.charset, b.charsetTypes);
     }
@@ -139,6 +143,7 @@ public final class AioHttpFileHandler extends ChannelInboundHandlerAdapter {
         private String charset = "utf-8";
         private Set<String> charsetTypes = ContentTypes.DEFAULT_CHARSET_TYPES;
         private Listing listing = Listing.OFF;
+        private boolean pooledSendfile = true;
 
         private Builder(Path root) {
             this.root = root;
@@ -235,6 +240,22 @@ public final class AioHttpFileHandler extends ChannelInboundHandlerAdapter {
         }
 
         /**
+         * How a body that is not a cached tail of its file goes out on an epoll channel without TLS (default:
+         * true): with {@code sendfile(2)} made on the library's blocking pool, as nginx's {@code aio threads}
+         * with {@code sendfile on} (the pool waits for the disk, the bytes go from the page cache to the socket
+         * without a copy, and the loop neither copies nor sends them); with false, read through AIO into
+         * buffers that the loop writes ({@link io.linuxaio.netty.AioFileTransfer}), as over TLS, HTTP/2 and
+         * for several ranges.
+         *
+         * @param pooled true for sendfile on the blocking pool
+         * @return this builder
+         */
+        public Builder pooledSendfile(boolean pooled) {
+            this.pooledSendfile = pooled;
+            return this;
+        }
+
+        /**
          * A handler with these settings. It checks the root on the disk: call it off the event loops.
          *
          * @return the new handler
@@ -244,6 +265,11 @@ public final class AioHttpFileHandler extends ChannelInboundHandlerAdapter {
         public AioHttpFileHandler build() throws IOException {
             return new AioHttpFileHandler(this);
         }
+    }
+
+    /** Whether bodies go out with sendfile on the blocking pool ({@link Builder#pooledSendfile}). */
+    boolean pooledSendfile() {
+        return pooledSendfile;
     }
 
     @Override

@@ -126,7 +126,7 @@ final class FileResponse {
             // it cannot compress a body written as plain buffers, and a range of a compressed body is no range
             h.set(HttpHeaderNames.CONTENT_ENCODING, HttpHeaderValues.IDENTITY);
         }
-        conn.writeHead(response);
+        ChannelFuture headWritten = conn.writeHead(response);
         if (head || length == 0) {
             lease.release();
             conn.finish();
@@ -152,6 +152,27 @@ final class FileResponse {
                 } else {
                     whole.completeExceptionally(f.cause());
                 }
+            });
+            sent = whole;
+            aioRanges = new long[0][];
+        } else if (partHeads == null && conn.pooledSendfile() && PooledSendfile.applies(ch, lease.file)) {
+            // the rest of a single range: sendfile on the blocking pool, as nginx's aio threads, once the head is out
+            CompletableFuture<Long> whole = new CompletableFuture<>();
+            long from = ranges[0][0];
+            ch.flush();
+            headWritten.addListener(f -> {
+                if (!f.isSuccess()) {
+                    whole.completeExceptionally(f.cause());
+                    return;
+                }
+                PooledSendfile.send(ch, conn.context(), lease.file, conn.timeouts(), from, bodyLength)
+                        .whenComplete((n, err) -> {
+                            if (err != null) {
+                                whole.completeExceptionally(err);
+                            } else {
+                                whole.complete(n);
+                            }
+                        });
             });
             sent = whole;
             aioRanges = new long[0][];

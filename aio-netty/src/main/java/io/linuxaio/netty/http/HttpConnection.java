@@ -159,10 +159,20 @@ final class HttpConnection {
         next();
     }
 
-    /** The response head, with {@code Date} and the connection's fate. */
-    void writeHead(HttpResponse response) {
+    /** The response head, with {@code Date} and the connection's fate; the future of its write. */
+    ChannelFuture writeHead(HttpResponse response) {
         prepare(response);
-        ctx.write(response);
+        return ctx.write(response);
+    }
+
+    /** Whether bodies the page cache does not hold whole go out with sendfile on the blocking pool. */
+    boolean pooledSendfile() {
+        return handler.pooledSendfile();
+    }
+
+    /** The connection's timeouts, or null when its pipeline has none. */
+    HttpTimeouts timeouts() {
+        return timeouts;
     }
 
     /** Sends a whole response (its own length set unless it is a 304) and goes on with the next request. */

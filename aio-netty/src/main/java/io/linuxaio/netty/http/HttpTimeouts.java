@@ -132,6 +132,28 @@ public final class HttpTimeouts extends ChannelDuplexHandler implements ChannelF
     }
 
     /**
+     * A response's body goes out by another way than this pipeline's writes (a {@code sendfile} made on the
+     * blocking pool, {@link PooledSendfile}): the send timeout runs from now as for a write in flight.
+     */
+    void sendStarted() {
+        if (writesPending++ == 0) {
+            lastProgress = System.nanoTime();
+            arm();
+        }
+    }
+
+    /** Bytes of that body reached the socket. */
+    void sendProgressed() {
+        lastProgress = System.nanoTime();
+    }
+
+    /** That body is out, or its transfer failed. */
+    void sendEnded() {
+        writesPending--;
+        lastProgress = System.nanoTime();
+    }
+
+    /**
      * The connection became HTTP/2: what it reads are frames, not request heads, and {@link #requestReceived()} and
      * {@link #idle()} now say that a stream opened and that none is open.
      */
