@@ -8,7 +8,6 @@ import io.linuxaio.abi.LibC;
 import io.netty.channel.Channel;
 import io.netty.channel.FileRegion;
 import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AbstractReferenceCounted;
 
 import java.io.IOException;
@@ -72,12 +71,12 @@ final class CachedFileRegion extends AbstractReferenceCounted implements FileReg
     }
 
     /**
-     * Whether {@code [from, size)} of {@code file} can be sent this way on {@code ch}: an epoll socket (its
-     * writes hand a region to {@link #transferTo}), a buffered file, and every page of the range cached.
+     * Whether {@code [from, size)} of {@code file} can be sent this way on {@code ch}: what sendfile needs
+     * ({@link PooledSendfile#applies}: an epoll socket, whose writes hand a region to {@link #transferTo}, without
+     * TLS, and a buffered file), a tail of at most {@link #MAX_TAIL}, and every page of the range cached.
      */
     static boolean applies(Channel ch, AioFile file, long from, long size) {
-        if (!(ch instanceof EpollSocketChannel) || file.isDirect() || !CacheStat.isAvailable() || from >= size
-                || size - from > MAX_TAIL || ch.pipeline().get(SslHandler.class) != null) {
+        if (!PooledSendfile.applies(ch, file) || !CacheStat.isAvailable() || from >= size || size - from > MAX_TAIL) {
             return false;
         }
         Scratch s = SCRATCH.get();

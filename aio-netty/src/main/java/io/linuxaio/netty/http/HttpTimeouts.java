@@ -117,23 +117,19 @@ public final class HttpTimeouts extends ChannelDuplexHandler implements ChannelF
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
-        if (writesPending++ == 0) {
-            lastProgress = System.nanoTime();
-            arm();
-        }
+        sendStarted();
         ctx.write(msg, promise.unvoid().addListener(this));
     }
 
     /** A write reached the socket (or failed). */
     @Override
     public void operationComplete(ChannelFuture future) {
-        writesPending--;
-        lastProgress = System.nanoTime();
+        sendEnded();
     }
 
     /**
-     * A response's body goes out by another way than this pipeline's writes (a {@code sendfile} made on the
-     * blocking pool, {@link PooledSendfile}): the send timeout runs from now as for a write in flight.
+     * A write starts, of this pipeline's or of a body that goes out another way (a {@code sendfile} made on the
+     * blocking pool, {@link PooledSendfile}): the send timeout runs from now while any is in flight.
      */
     void sendStarted() {
         if (writesPending++ == 0) {
@@ -142,12 +138,12 @@ public final class HttpTimeouts extends ChannelDuplexHandler implements ChannelF
         }
     }
 
-    /** Bytes of that body reached the socket. */
+    /** Bytes of a body sent another way reached the socket. */
     void sendProgressed() {
         lastProgress = System.nanoTime();
     }
 
-    /** That body is out, or its transfer failed. */
+    /** A write reached the socket, or failed. */
     void sendEnded() {
         writesPending--;
         lastProgress = System.nanoTime();

@@ -7,7 +7,6 @@ import io.linuxaio.abi.Errno;
 import io.linuxaio.abi.ErrnoException;
 import io.linuxaio.abi.LibC;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.handler.ssl.SslHandler;
