@@ -5,11 +5,11 @@ alternating modes over repetitions:
   1. requests/s for a page-cached 4 KiB file;
   2. throughput for a page-cached 1 MiB file;
   3. latency of small requests while cold 64 MiB files are being downloaded (the case where blocking reads
-     stall the loop). One event loop (one nginx worker), so every connection shares it.
+     stall the loop), round after round of --cold-files downloads with the page cache dropped before each, for
+     the whole measurement. One event loop (one nginx worker), so every connection shares it.
 With --http2 the server speaks cleartext HTTP/2 (prior knowledge) and h2load drives it in place of wrk, the same
-number of requests in flight (--h2-streams per connection), p99 from its per-request log, which also gives the p99
-of the small requests that started while the cold downloads ran; the cold downloads are curl
---http2-prior-knowledge. Modes aio, aio-chunked and chunked (Netty's Http2DataChunkedInput over AioChunkedFile or
+number of requests in flight (--h2-streams per connection), p99 from its per-request log; the cold downloads are
+curl --http2-prior-knowledge. Modes aio, aio-chunked and chunked (Netty's Http2DataChunkedInput over AioChunkedFile or
 ChunkedNioFile). Before its first round each mode's bodies are checked: a cached and a cold file by SHA-256.
 
     bench/http.sh [--reps 3] [--seconds 8] [--cold-files 8] [--modes aio,chunked,sendfile,nginx]
@@ -135,7 +135,7 @@ def main():
                     f.write(os.urandom(1 << 20))
     if "nginx" in modes:
         ensure("nginx")
-    results = {m: {"rps4k": [], "mibps": [], "p99": [], "base_p99": [], "while_p99": []} for m in modes}
+    results = {m: {"rps4k": [], "mibps": [], "p99": [], "base_p99": []} for m in modes}
     for rep in range(a.reps):
         for mode in modes:
             if mode == "nginx":
@@ -170,32 +170,34 @@ def main():
                 rps4k = load(base + "/small.bin", a.seconds, 16)[0]
                 rps = load(base + "/big1m.bin", a.seconds, 16)[0]
                 base_p99 = load(base + "/small.bin", 3, 8, latency=True)[1]
-                drop_caches()
-                t_cold = time.time()
-                downloads = [subprocess.Popen(["curl", "-s", "--fail"] + curl_h2 + ["-o", "/dev/null", f"{base}/cold{i}.bin"])
-                             for i in range(a.cold_files)]
-                ended = []
-                watcher = threading.Thread(target=lambda: ended.append(
-                    ([d.wait(timeout=300) for d in downloads], time.time())))
-                watcher.start()
+                # rounds of cold downloads (the page cache dropped before each) for as long as the latency is
+                # measured: one round takes well under a second here, so a single round would leave most of the
+                # window without cold reads
+                stop = threading.Event()
+                rounds = []
+
+                def cold_rounds():
+                    while not stop.is_set():
+                        drop_caches()
+                        downloads = [subprocess.Popen(["curl", "-s", "--fail"] + curl_h2 + ["-o", "/dev/null", f"{base}/cold{i}.bin"])
+                                     for i in range(a.cold_files)]
+                        rounds.append([d.wait(timeout=300) for d in downloads])
+
+                cold = threading.Thread(target=cold_rounds)
+                cold.start()
                 time.sleep(0.2)
-                _, p99, rows = load(base + "/small.bin", a.seconds, 8, latency=True)
-                watcher.join()
-                codes, t_end = ended[0]
-                assert codes == [0] * len(downloads), f"cold downloads ended with {codes}"
-                cold_s = t_end - t_cold
-                # h2load logs each request's start: the p99 of those that started while the downloads ran
-                during = [d for start, d in rows or [] if start < t_end]
-                while_p99 = percentile99(during) if during else None
+                try:
+                    _, p99, _ = load(base + "/small.bin", a.seconds, 8, latency=True)
+                finally:
+                    stop.set()
+                    cold.join()
+                assert all(codes == [0] * a.cold_files for codes in rounds), f"cold downloads ended with {rounds}"
                 results[mode]["rps4k"].append(rps4k)
                 results[mode]["mibps"].append(rps)
                 results[mode]["p99"].append(p99)
                 results[mode]["base_p99"].append(base_p99)
-                results[mode]["while_p99"].append(while_p99)
-                during_only = f", {while_p99:.0f} us for the {len(during)} started before they ended" if during else ""
                 print(f"rep {rep + 1} {mode}: cached 4 KiB {rps4k:.0f} requests/s, 1 MiB {rps:.0f} MiB/s; small p99 {base_p99:.0f} us idle, "
-                      f"{p99:.0f} us in the {a.seconds} s from the start of {a.cold_files} cold 64 MiB downloads "
-                      f"(which took {cold_s:.1f} s){during_only}", flush=True)
+                      f"{p99:.0f} us during {len(rounds)} rounds of {a.cold_files} cold 64 MiB downloads in {a.seconds} s", flush=True)
             finally:
                 server.terminate()
                 server.wait(timeout=30)
@@ -206,20 +208,16 @@ def main():
     ref_rps = statistics.median(results[ref]["rps4k"])
     ref_mibps = statistics.median(results[ref]["mibps"])
     ref_p99 = statistics.median(results[ref]["p99"])
-    during = all(None not in r["while_p99"] for r in results.values())
-    ref_while = statistics.median(results[ref]["while_p99"]) if during else None
     print(f"{'mode':10} {'4 KiB req/s':>12} {'1 MiB MiB/s':>12} {'small p99 idle us':>18} {'small p99 cold us':>18}"
-          + (f" {'p99 while downloading':>22}" if during else "")
-          + f"   ratios to {ref}: req/s, MiB/s, {ref} p99 / this" + (" (cold, while downloading)" if during else ""))
+          + f"   ratios to {ref}: req/s, MiB/s, {ref} p99 / this (idle, cold)")
+    ref_base = statistics.median(results[ref]["base_p99"])
     for mode, r in results.items():
         rps4k = statistics.median(r["rps4k"])
         mibps = statistics.median(r["mibps"])
         p99 = statistics.median(r["p99"])
-        w = statistics.median(r["while_p99"]) if during else None
-        print(f"{mode:10} {rps4k:12.0f} {mibps:12.0f} {statistics.median(r['base_p99']):18.0f} {p99:18.0f}"
-              + (f" {w:22.0f}" if during else "")
-              + f"   {rps4k / ref_rps:.2f} {mibps / ref_mibps:.2f} {ref_p99 / p99:.2f}" + (f" {ref_while / w:.2f}" if during else ""))
-
+        base = statistics.median(r["base_p99"])
+        print(f"{mode:10} {rps4k:12.0f} {mibps:12.0f} {base:18.0f} {p99:18.0f}"
+              + f"   {rps4k / ref_rps:.2f} {mibps / ref_mibps:.2f} {ref_base / base:.2f} {ref_p99 / p99:.2f}")
 
 if __name__ == "__main__":
     main()
