@@ -52,7 +52,7 @@ def wrk(url, seconds, conns, latency=False):
     p99 = None
     if latency:
         p99 = to_us(re.search(r"\s99%\s+([\d.]+\w+)", out).group(1))
-    return rps, p99, None
+    return rps, p99
 
 
 def percentile99(values):
@@ -62,7 +62,7 @@ def percentile99(values):
 
 def h2load(url, seconds, in_flight, streams, latency=False):
     """h2load on one thread for `seconds`: in_flight streams over in_flight / streams connections. Returns
-    requests/s, the p99 in us, and each request's (start in s since the epoch, us to the end of its response)."""
+    requests/s and the p99 in us, from its per-request log."""
     with tempfile.NamedTemporaryFile(prefix="h2load-", suffix=".log") as log:
         cmd = ["h2load", "-t1", f"-c{max(1, in_flight // streams)}", f"-m{streams}", f"-D{seconds}",
                f"--log-file={log.name}", url]
@@ -70,11 +70,10 @@ def h2load(url, seconds, in_flight, streams, latency=False):
         done = re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored", out)
         assert done and int(done.group(2)) == 0 and int(done.group(3)) == 0, out
         rps = float(re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out).group(1))
-        p99 = rows = None
+        p99 = None
         if latency:
-            rows = [(int(f[0]) / 1e6, int(f[2])) for f in (line.split("\t") for line in open(log.name)) if len(f) >= 3]
-            p99 = percentile99(d for _, d in rows)
-        return rps, p99, rows
+            p99 = percentile99(int(f[2]) for f in (line.split("\t") for line in open(log.name)) if len(f) >= 3)
+        return rps, p99
 
 
 def check_body(url, path, http2):
@@ -94,6 +93,13 @@ def drop_caches():
             f.write("1")
     except OSError:
         print("cannot drop the page cache (not root): the cold scenario is not cold", flush=True)
+
+
+def start_cold_downloads(base, count, curl_args):
+    """Drops the page cache and starts curl on cold0.bin .. cold{count-1}.bin; returns the processes."""
+    drop_caches()
+    return [subprocess.Popen(["curl", "-s", "--fail"] + curl_args + ["-o", "/dev/null", f"{base}/cold{i}.bin"])
+            for i in range(count)]
 
 
 def main():
@@ -162,9 +168,7 @@ def main():
                 # downloads below went to the JIT compiling the code that reads them (perf, 2 cores), and after one
                 # round C2 still compiled that code during the next (-XX:+PrintCompilation)
                 for _ in range(2):
-                    drop_caches()
-                    warm = [subprocess.Popen(["curl", "-s", "--fail"] + curl_h2 + ["-o", "/dev/null", f"{base}/cold{i}.bin"])
-                            for i in range(a.cold_files)]
+                    warm = start_cold_downloads(base, a.cold_files, curl_h2)
                     load(base + "/small.bin", 2, 8)
                     assert [d.wait(timeout=300) for d in warm] == [0] * len(warm), "a warm-up download failed"
                 rps4k = load(base + "/small.bin", a.seconds, 16)[0]
@@ -178,16 +182,14 @@ def main():
 
                 def cold_rounds():
                     while not stop.is_set():
-                        drop_caches()
-                        downloads = [subprocess.Popen(["curl", "-s", "--fail"] + curl_h2 + ["-o", "/dev/null", f"{base}/cold{i}.bin"])
-                                     for i in range(a.cold_files)]
+                        downloads = start_cold_downloads(base, a.cold_files, curl_h2)
                         rounds.append([d.wait(timeout=300) for d in downloads])
 
                 cold = threading.Thread(target=cold_rounds)
                 cold.start()
                 time.sleep(0.2)
                 try:
-                    _, p99, _ = load(base + "/small.bin", a.seconds, 8, latency=True)
+                    p99 = load(base + "/small.bin", a.seconds, 8, latency=True)[1]
                 finally:
                     stop.set()
                     cold.join()
@@ -218,6 +220,7 @@ def main():
         base = statistics.median(r["base_p99"])
         print(f"{mode:10} {rps4k:12.0f} {mibps:12.0f} {base:18.0f} {p99:18.0f}"
               + f"   {rps4k / ref_rps:.2f} {mibps / ref_mibps:.2f} {ref_base / base:.2f} {ref_p99 / p99:.2f}")
+
 
 if __name__ == "__main__":
     main()
