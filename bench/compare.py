@@ -130,7 +130,7 @@ def main():
                        cwd=ROOT, env=env, check=True)
     # a file full of data (not holes), as both tools will read it
     subprocess.run([jvm, "--enable-native-access=ALL-UNNAMED", "-jar", JAR, "--engine", "filechannel", "--filename",
-                    a.file, "--size", a.size, "--runtime", "0.1", "--ramp", "0", "--iodepth", "1"],
+                    a.file, "--size", a.size, "--runtime", "0.1", "--ramp", "0", "--ramp-ios", "0", "--iodepth", "1"],
                    check=True, capture_output=True)
 
     rows = []

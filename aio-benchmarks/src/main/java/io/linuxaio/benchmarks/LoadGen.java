@@ -41,6 +41,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A fio-comparable load generator: the same vocabulary ({@code --rw --bs --iodepth --direct --size
@@ -88,6 +89,11 @@ public final class LoadGen implements Callable<Integer> {
     @Option(names = "--ramp", defaultValue = "1", description = "seconds of warm-up not measured (default: ${DEFAULT-VALUE})")
     double ramp;
 
+    @Option(names = "--ramp-ios", defaultValue = "50000",
+            description = "and at least this many I/Os of all jobs (default: ${DEFAULT-VALUE}), waited for up to "
+                    + MAX_EXTRA_RAMP_SECONDS + " s more")
+    long rampIos;
+
     @Option(names = "--filename", required = true, description = "the file (created and filled when missing or short)")
     Path filename;
 
@@ -115,14 +121,14 @@ public final class LoadGen implements Callable<Integer> {
     }
 
     /** The outcome of one run. */
-    public record Result(String engine, String rw, long bs, int iodepth, boolean direct, int numjobs, long ios,
+    public record Result(String engine, String rw, long bs, int iodepth, boolean direct, int numjobs, long warmUpIos, long ios,
                          double seconds, double iops, double mibps, long p50ns, long p99ns, long p999ns, long maxns,
                          double userUsPerIo, double sysUsPerIo) {
         String json() {
             return String.format(Locale.ROOT, "{\"engine\":\"%s\",\"rw\":\"%s\",\"bs\":%d,\"iodepth\":%d,\"direct\":%b,"
-                            + "\"numjobs\":%d,\"ios\":%d,\"seconds\":%.3f,\"iops\":%.1f,\"mibps\":%.2f,\"p50_us\":%.1f,"
+                            + "\"numjobs\":%d,\"warm_up_ios\":%d,\"ios\":%d,\"seconds\":%.3f,\"iops\":%.1f,\"mibps\":%.2f,\"p50_us\":%.1f,"
                             + "\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,\"cpu_user_us_per_io\":%.3f,\"cpu_sys_us_per_io\":%.3f}",
-                    engine, rw, bs, iodepth, direct, numjobs, ios, seconds, iops, mibps, p50ns / 1e3, p99ns / 1e3,
+                    engine, rw, bs, iodepth, direct, numjobs, warmUpIos, ios, seconds, iops, mibps, p50ns / 1e3, p99ns / 1e3,
                     p999ns / 1e3, maxns / 1e3, userUsPerIo, sysUsPerIo);
         }
     }
@@ -133,6 +139,10 @@ public final class LoadGen implements Callable<Integer> {
         if (bs <= 0 || iodepth <= 0 || numjobs <= 0 || size < bs || runtime <= 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--bs, --iodepth, --numjobs and --runtime must be "
                     + "positive and --size at least --bs");
+        }
+        if (ramp < 0 || rampIos < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--ramp and --ramp-ios must be 0 or more, not "
+                    + ramp + " and " + rampIos);
         }
         if (engine == Engine.aio_netty_uring && !IoUring.isAvailable()) {
             spec.commandLine().getErr().println("--engine aio-netty-uring needs io_uring, which is unavailable here: "
@@ -175,6 +185,14 @@ public final class LoadGen implements Callable<Integer> {
         }
     }
 
+    /**
+     * The longest the warm-up waits past {@code --ramp} for {@code --ramp-ios}. A time alone is too short where
+     * I/Os are few: at 2.8k 1 MiB reads a second C2 compiled the completion thread's loop after about 35,000
+     * I/Os (14 s), and the 5 s measured after a 1 s ramp cost 24.9 us of user CPU per I/O, after a 20 s ramp
+     * 5.0 to 6.4 (the default, 50,000 I/Os, is under a second of 4 KiB reads).
+     */
+    static final int MAX_EXTRA_RAMP_SECONDS = 30;
+
     /** One job's work: issue {@code iodepth} requests and keep them in flight until told to stop. */
     abstract class Job {
         final int id;
@@ -183,6 +201,8 @@ public final class LoadGen implements Callable<Integer> {
         final long blocks = size / bs;
         long seqNext;
         long ios;
+        /** I/Os done before measuring began; added to on the job's threads, read by the main thread. */
+        final LongAdder warmUpIos = new LongAdder();
         volatile boolean measuring;
         volatile boolean stopping;
         final CompletableFuture<Void> stopped = new CompletableFuture<>();
@@ -216,6 +236,8 @@ public final class LoadGen implements Callable<Integer> {
             if (measuring) {
                 histogram.recordValue(Math.max(0, System.nanoTime() - startNanos));
                 ios++;
+            } else {
+                warmUpIos.increment();
             }
         }
 
@@ -441,11 +463,16 @@ public final class LoadGen implements Callable<Integer> {
                 j.start();
             }
             Thread.sleep((long) (ramp * 1000)); // warm-up: the JIT compiles the hot path, queues fill
+            long extraUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(MAX_EXTRA_RAMP_SECONDS);
+            while (jobs.stream().mapToLong(j -> j.warmUpIos.sum()).sum() < rampIos && System.nanoTime() < extraUntil) {
+                Thread.sleep(20);
+            }
             long[] cpu0 = cpuTicks();
             long t0 = System.nanoTime();
             for (Job j : jobs) {
                 j.measuring = true;
             }
+            long warmedUp = jobs.stream().mapToLong(j -> j.warmUpIos.sum()).sum();
             Thread.sleep((long) (runtime * 1000));
             for (Job j : jobs) {
                 j.measuring = false;
@@ -468,7 +495,7 @@ public final class LoadGen implements Callable<Integer> {
             double tick = 1e6 / 100.0; // /proc/self/stat counts in USER_HZ = 100 ticks a second
             double userUs = (cpu1[0] - cpu0[0]) * tick / Math.max(1, ios);
             double sysUs = (cpu1[1] - cpu0[1]) * tick / Math.max(1, ios);
-            return new Result(engine.name().replace('_', '-'), rw.name(), bs, iodepth, direct, numjobs, ios, secs,
+            return new Result(engine.name().replace('_', '-'), rw.name(), bs, iodepth, direct, numjobs, warmedUp, ios, secs,
                     ios / secs, ios * bs / secs / (1 << 20), all.getValueAtPercentile(50), all.getValueAtPercentile(99),
                     all.getValueAtPercentile(99.9), all.getMaxValue(), userUs, sysUs);
         } finally {

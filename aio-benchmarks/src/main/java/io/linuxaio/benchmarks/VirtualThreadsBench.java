@@ -57,6 +57,11 @@ public final class VirtualThreadsBench implements Callable<Integer> {
     @Option(names = "--modes", split = ",", defaultValue = "direct,cached", description = "direct (cold O_DIRECT) and/or cached")
     List<String> modes;
 
+    @Option(names = "--reps", defaultValue = "1",
+            description = "runs of each engine per thread count, in alternating order (A B, B A, ...); with more than "
+                    + "one, the median ratio is printed (default: ${DEFAULT-VALUE})")
+    int reps;
+
     @Option(names = "--queue-depth", defaultValue = "256", description = "the AIO context's queue depth (default: ${DEFAULT-VALUE})")
     int queueDepth;
 
@@ -77,6 +82,15 @@ public final class VirtualThreadsBench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (reps < 1 || seconds <= 0 || threads.stream().anyMatch(n -> n < 1)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--reps, --seconds and each of --threads must be "
+                    + "positive, not " + reps + ", " + seconds + " and " + threads);
+        }
+        for (String mode : modes) {
+            if (!mode.equals("direct") && !mode.equals("cached")) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--modes: direct or cached, not " + mode);
+            }
+        }
         LoadGen.prepareFile(filename, size);
         out.printf("%-8s %-12s %8s %12s %10s %18s%n", "mode", "engine", "threads", "reads/s", "p99 (us)", "platform threads+");
         for (String mode : modes) {
@@ -85,10 +99,30 @@ public final class VirtualThreadsBench implements Callable<Integer> {
                 warm();
             }
             for (int n : threads) {
-                for (String engine : new String[] {"linux-aio", "filechannel"}) {
-                    Row r = engine.equals("linux-aio") ? runAio(n, direct) : runFileChannel(n, direct);
-                    out.printf(Locale.ROOT, "%-8s %-12s %8d %12.0f %10.1f %18d%n", mode, engine, n, r.perSecond, r.p99Us,
-                            r.platformThreadsStarted);
+                double[] ratios = new double[reps];
+                for (int rep = 0; rep < reps; rep++) {
+                    // the engine that runs second meets the first one's leftovers (a warmer JIT, a busier GC):
+                    // each rep swaps the order
+                    List<String> order = rep % 2 == 0 ? List.of("linux-aio", "filechannel") : List.of("filechannel", "linux-aio");
+                    double aio = 0;
+                    double fileChannel = 0;
+                    for (String engine : order) {
+                        Row r = engine.equals("linux-aio") ? runAio(n, direct) : runFileChannel(n, direct);
+                        out.printf(Locale.ROOT, "%-8s %-12s %8d %12.0f %10.1f %18d%n", mode, engine, n, r.perSecond, r.p99Us,
+                                r.platformThreadsStarted);
+                        out.flush();
+                        if (engine.equals("linux-aio")) {
+                            aio = r.perSecond;
+                        } else {
+                            fileChannel = r.perSecond;
+                        }
+                    }
+                    ratios[rep] = aio / fileChannel;
+                }
+                if (reps > 1) {
+                    java.util.Arrays.sort(ratios);
+                    out.printf(Locale.ROOT, "%-8s linux-aio / FileChannel reads/s at %d threads: median %.2fx of %d (%.2f to %.2f)%n",
+                            mode, n, ratios[reps / 2], reps, ratios[0], ratios[reps - 1]);
                     out.flush();
                 }
             }

@@ -2,6 +2,7 @@ package io.linuxaio.benchmarks;
 
 import io.netty.channel.uring.IoUring;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -40,5 +41,30 @@ class LoadGenTest {
         assertTrue(m.find(), out::toString);
         assertEquals(engine, m.group(1));
         assertTrue(Long.parseLong(m.group(2)) > 0, out::toString);
+    }
+
+    @Test
+    void theWarmUpLastsUntilTheIosAskedForAreDone() {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        // a 1 ms ramp alone would end after a handful of reads at iodepth 1
+        int code = new CommandLine(new LoadGen()).setCaseInsensitiveEnumValuesAllowed(true)
+                .setOut(new PrintWriter(out)).setErr(new PrintWriter(err))
+                .execute("--engine", "aio", "--filename", dir.resolve("f").toString(), "--size", "1m",
+                        "--iodepth", "1", "--runtime", "0.1", "--ramp", "0.001", "--ramp-ios", "3000", "--json");
+        assertEquals(0, code, err::toString);
+        Matcher m = Pattern.compile("\"warm_up_ios\":(\\d+)").matcher(out.toString());
+        assertTrue(m.find(), out::toString);
+        assertTrue(Long.parseLong(m.group(1)) >= 3000, out::toString);
+    }
+
+    @Test
+    void aNegativeWarmUpIsRefusedWithWhatWasWrong() {
+        StringWriter err = new StringWriter();
+        int code = new CommandLine(new LoadGen()).setCaseInsensitiveEnumValuesAllowed(true)
+                .setOut(new PrintWriter(new StringWriter())).setErr(new PrintWriter(err))
+                .execute("--engine", "aio", "--filename", dir.resolve("f").toString(), "--size", "1m", "--ramp-ios", "-1");
+        assertEquals(2, code, err::toString);
+        assertTrue(err.toString().contains("--ramp-ios must be 0 or more"), err::toString);
     }
 }
