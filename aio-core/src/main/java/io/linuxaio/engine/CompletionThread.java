@@ -115,6 +115,18 @@ final class CompletionThread implements AioOwner, Runnable {
         }
     }
 
+    /**
+     * Starts the requests other threads handed over since the turn began, up to the first task that is not
+     * a request (close and the like wait for the turn's end). Completion thread, inside a turn.
+     */
+    void startHandedOverRequests() {
+        Runnable task;
+        while ((task = tasks.peek()) instanceof Request) {
+            tasks.poll();
+            runSafely(task);
+        }
+    }
+
     private void runTasks() {
         Runnable task;
         while ((task = tasks.poll()) != null) {

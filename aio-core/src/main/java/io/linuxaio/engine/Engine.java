@@ -31,6 +31,15 @@ public final class Engine {
      * followed up, but a context that never runs dry cannot keep its owner (an event loop) forever.
      */
     private static final int REAP_ROUNDS_PER_TURN = 4;
+    /**
+     * On its own completion thread, every this many completions handled the owner starts the requests other
+     * threads handed over meanwhile and submits what is queued, rather than at the end of the turn. Each
+     * completion a virtual thread waits for unparks it, and the thread hands its next request over at once:
+     * held until the turn's end (often 40 completions, each unpark a wake-up of a carrier), those requests
+     * stayed out of the disk's queue. 100 virtual threads reading cold O_DIRECT data went from 110k-116k to
+     * 122k-129k reads/s here; requests made on the owner itself measured the same either way. A power of two.
+     */
+    static final int MID_TURN_SUBMIT_EVERY = 16;
 
     private final String name;
     private final int maxQueued;
@@ -305,13 +314,24 @@ public final class Engine {
         }
     }
 
-    /** Dispatches the reaper's first {@code n} pairs, each on its own: one failing never loses the others. */
+    /**
+     * Dispatches the reaper's first {@code n} pairs, each on its own: one failing never loses the others; on
+     * the completion thread, hand-overs are started on the way ({@link #MID_TURN_SUBMIT_EVERY}).
+     */
     void handleReaped(int n) {
         for (int i = 0; i < n; i++) {
             try {
                 onEvent(reaper.data[i], reaper.res[i]);
             } catch (RuntimeException | Error e) {
                 LOG.error("{}: completing a request failed", this, e);
+            }
+            // only while open: closing and abandoning reap here too, with their own rules for what may start
+            if ((i & (MID_TURN_SUBMIT_EVERY - 1)) == MID_TURN_SUBMIT_EVERY - 1 && completionThread != null
+                    && lifecycle.isOpen()) {
+                completionThread.startHandedOverRequests();
+                if (!submitter.isEmpty()) {
+                    submitter.flush();
+                }
             }
         }
     }
