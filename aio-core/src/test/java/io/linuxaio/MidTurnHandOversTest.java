@@ -17,7 +17,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static io.linuxaio.testing.Futures.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -48,7 +47,8 @@ class MidTurnHandOversTest {
             AtomicInteger delivered = new AtomicInteger();
             long[] startedSeen = new long[POLLS];
             long[] submitCallsSeen = new long[POLLS];
-            AtomicReference<CompletableFuture<Integer>> handedOver = new AtomicReference<>();
+            @SuppressWarnings("unchecked")
+            CompletableFuture<Integer>[] handedOver = new CompletableFuture[2];
             @SuppressWarnings("unchecked")
             CompletableFuture<Integer>[] polls = new CompletableFuture[POLLS];
             CountDownLatch made = new CountDownLatch(1);
@@ -60,9 +60,9 @@ class MidTurnHandOversTest {
                     polls[i] = ctx.poll(efd, AioAbi.POLLIN);
                     polls[i].thenRun(() -> { // on the owner, inside its delivery of the run
                         int k = delivered.getAndIncrement();
-                        if (k == 0) {
+                        if (k == 0 || k == 20) { // the second meets the flush the first one's start scheduled
                             try {
-                                handedOver.set(other.submit(() -> f.readAsync(0, ByteBuffer.allocateDirect(4096))).get());
+                                handedOver[k == 0 ? 0 : 1] = other.submit(() -> f.readAsync(0, ByteBuffer.allocateDirect(4096))).get();
                             } catch (Exception e) {
                                 throw new IllegalStateException(e);
                             }
@@ -86,10 +86,11 @@ class MidTurnHandOversTest {
             for (CompletableFuture<Integer> poll : polls) {
                 assertTrue((await(poll) & AioAbi.POLLIN) != 0);
             }
-            assertEquals(4096, await(handedOver.get()));
+            assertEquals(4096, await(handedOver[0]));
+            assertEquals(4096, await(handedOver[1]));
             assertEquals(POLLS, delivered.get());
-            assertEquals(startedSeen[0] + 1, startedSeen[POLLS - 1],
-                    "the handed-over read was not started before the last completion of the run was delivered");
+            assertEquals(startedSeen[0] + 2, startedSeen[POLLS - 1],
+                    "the handed-over reads were not both started before the last completion of the run was delivered");
             assertTrue(submitCallsSeen[POLLS - 1] > submitCallsSeen[0],
                     "no io_submit between the first and the last completion of the run");
         } finally {

@@ -51,6 +51,10 @@ public final class VirtualThreadsBench implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "5", description = "seconds per run (default: ${DEFAULT-VALUE})")
     double seconds;
 
+    @Option(names = "--warm-up", defaultValue = "1",
+            description = "seconds of each run not measured, before --seconds (default: ${DEFAULT-VALUE})")
+    double warmUp;
+
     @Option(names = "--threads", split = ",", defaultValue = "100,1000,10000", description = "virtual thread counts")
     List<Integer> threads;
 
@@ -61,6 +65,10 @@ public final class VirtualThreadsBench implements Callable<Integer> {
             description = "runs of each engine per thread count, in alternating order (A B, B A, ...); with more than "
                     + "one, the median ratio is printed (default: ${DEFAULT-VALUE})")
     int reps;
+
+    @Option(names = "--engines", split = ",", defaultValue = "linux-aio,filechannel",
+            description = "linux-aio and/or filechannel (default: ${DEFAULT-VALUE}); a ratio needs both")
+    List<String> engines;
 
     @Option(names = "--queue-depth", defaultValue = "256", description = "the AIO context's queue depth (default: ${DEFAULT-VALUE})")
     int queueDepth;
@@ -82,9 +90,13 @@ public final class VirtualThreadsBench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        if (reps < 1 || seconds <= 0 || threads.stream().anyMatch(n -> n < 1)) {
+        if (reps < 1 || seconds <= 0 || warmUp < 0 || threads.stream().anyMatch(n -> n < 1)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--reps, --seconds and each of --threads must be "
-                    + "positive, not " + reps + ", " + seconds + " and " + threads);
+                    + "positive and --warm-up 0 or more, not " + reps + ", " + seconds + ", " + threads + " and " + warmUp);
+        }
+        if (engines.isEmpty() || engines.size() > 2 || !Set.of("linux-aio", "filechannel").containsAll(engines)
+                || Set.copyOf(engines).size() != engines.size()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--engines: linux-aio and/or filechannel, not " + engines);
         }
         for (String mode : modes) {
             if (!mode.equals("direct") && !mode.equals("cached")) {
@@ -103,7 +115,7 @@ public final class VirtualThreadsBench implements Callable<Integer> {
                 for (int rep = 0; rep < reps; rep++) {
                     // the engine that runs second meets the first one's leftovers (a warmer JIT, a busier GC):
                     // each rep swaps the order
-                    List<String> order = rep % 2 == 0 ? List.of("linux-aio", "filechannel") : List.of("filechannel", "linux-aio");
+                    List<String> order = rep % 2 == 0 ? engines : engines.reversed();
                     double aio = 0;
                     double fileChannel = 0;
                     for (String engine : order) {
@@ -119,7 +131,7 @@ public final class VirtualThreadsBench implements Callable<Integer> {
                     }
                     ratios[rep] = aio / fileChannel;
                 }
-                if (reps > 1) {
+                if (reps > 1 && engines.size() == 2) {
                     java.util.Arrays.sort(ratios);
                     out.printf(Locale.ROOT, "%-8s linux-aio / FileChannel reads/s at %d threads: median %.2fx of %d (%.2f to %.2f)%n",
                             mode, n, ratios[reps / 2], reps, ratios[0], ratios[reps - 1]);
@@ -167,7 +179,7 @@ public final class VirtualThreadsBench implements Callable<Integer> {
         Recorder recorder = new Recorder(3);
         LongAdder reads = new LongAdder();
         long blocks = size / 4096;
-        long warmupEnd = System.nanoTime() + 1_000_000_000L;
+        long warmupEnd = System.nanoTime() + (long) (warmUp * 1e9);
         long end = warmupEnd + (long) (seconds * 1e9);
         CountDownLatch done = new CountDownLatch(n);
         for (int i = 0; i < n; i++) {

@@ -116,12 +116,14 @@ final class CompletionThread implements AioOwner, Runnable {
     }
 
     /**
-     * Starts the requests other threads handed over since the turn began, up to the first task that is not
-     * a request (close and the like wait for the turn's end). Completion thread, inside a turn.
+     * Starts the requests other threads handed over since the turn began, up to the first task that is
+     * neither a request nor the submitter's own flush (which the first request started schedules, and which
+     * only sends what the caller sends next anyway): other tasks, close among them, wait for the turn's end.
+     * Completion thread, inside a turn.
      */
     void startHandedOverRequests() {
         Runnable task;
-        while ((task = tasks.peek()) instanceof Request) {
+        while ((task = tasks.peek()) instanceof Request || engine.isFlushTask(task)) {
             tasks.poll();
             runSafely(task);
         }

@@ -325,9 +325,10 @@ public final class Engine {
             } catch (RuntimeException | Error e) {
                 LOG.error("{}: completing a request failed", this, e);
             }
-            // only while open: closing and abandoning reap here too, with their own rules for what may start
+            // only while open (closing and abandoning reap here too, with their own rules for what may start),
+            // and with nothing parked for delivery: a read handed over must not pass a write parked there
             if ((i & (MID_TURN_SUBMIT_EVERY - 1)) == MID_TURN_SUBMIT_EVERY - 1 && completionThread != null
-                    && lifecycle.isOpen()) {
+                    && lifecycle.isOpen() && ownerCompletions.isEmpty()) {
                 completionThread.startHandedOverRequests();
                 if (!submitter.isEmpty()) {
                     submitter.flush();
@@ -414,6 +415,11 @@ public final class Engine {
     /** Tears the context down because its owner is going away. Owner thread, or any once the owner runs no tasks. */
     public void abandon(String reason) {
         lifecycle.abandon(reason);
+    }
+
+    /** {@return whether {@code task} is the flush the submitter scheduled on the owner} Owner thread. */
+    boolean isFlushTask(Runnable task) {
+        return task != null && submitter.isFlushTask(task);
     }
 
     /** Submits what is batched now. Owner thread. */

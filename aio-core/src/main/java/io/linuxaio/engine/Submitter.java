@@ -45,6 +45,11 @@ final class Submitter {
         return batchSize == 0;
     }
 
+    /** {@return whether {@code task} is the flush this submitter scheduled on its owner} */
+    boolean isFlushTask(Runnable task) {
+        return task == flushTask;
+    }
+
     private void scheduleFlush() {
         if (!flushScheduled) {
             flushScheduled = true;
