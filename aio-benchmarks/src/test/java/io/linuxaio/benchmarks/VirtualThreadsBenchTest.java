@@ -11,6 +11,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Short real runs of the virtual-thread benchmark: both engines read, and the reps' ratio is reported. */
@@ -45,5 +46,24 @@ class VirtualThreadsBenchTest {
         int code = run(new StringWriter(), err, "--filename", dir.resolve("f").toString(), "--modes", "cold");
         assertEquals(2, code, err::toString);
         assertTrue(err.toString().contains("--modes: direct or cached, not cold"), err::toString);
+    }
+
+    @Test
+    void anUnknownEngineIsRefusedByName() {
+        StringWriter err = new StringWriter();
+        int code = run(new StringWriter(), err, "--filename", dir.resolve("f").toString(), "--engines", "linux-aio,afc");
+        assertEquals(2, code, err::toString);
+        assertTrue(err.toString().contains("--engines: linux-aio and/or filechannel, not [linux-aio, afc]"), err::toString);
+    }
+
+    @Test
+    void oneEngineRunsAlone() {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = run(out, err, "--filename", dir.resolve("f").toString(), "--size", "1m", "--modes", "cached",
+                "--threads", "4", "--seconds", "0.1", "--warm-up", "0", "--engines", "filechannel");
+        assertEquals(0, code, err::toString);
+        assertTrue(out.toString().contains("filechannel"), out::toString);
+        assertFalse(out.toString().contains("linux-aio "), out::toString);
     }
 }
