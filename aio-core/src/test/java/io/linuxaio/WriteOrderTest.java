@@ -114,4 +114,39 @@ class WriteOrderTest {
             }
         }
     }
+
+    @Test
+    void aReadMadeAfterAWriteParkedBehindInlineReadsSeesTheWrite() throws Exception {
+        // on the owner, a write made while reads done inline wait for delivery is parked until they are
+        // delivered; a read of the same range made after it must not pass it
+        Path p = TestFiles.file(dir, "parked", filledBytes(4 * BLOCK, 'o')); // written through the page cache
+        try (AioContext ctx = AioContext.open(); AioFile f = ctx.open(p, READ, WRITE)) {
+            for (int round = 0; round < 20; round++) {
+                char mark = (char) ('A' + round);
+                CompletableFuture<CompletableFuture<Integer>[]> made = new CompletableFuture<>();
+                ctx.ownerExecutor().execute(() -> {
+                    @SuppressWarnings("unchecked")
+                    CompletableFuture<Integer>[] fs = new CompletableFuture[3];
+                    fs[0] = f.readAsync(3 * BLOCK, ByteBuffer.allocateDirect(BLOCK)); // random: done inline
+                    fs[1] = f.writeAsync(BLOCK, filled(BLOCK, mark)); // parked behind it
+                    ByteBuffer seen = ByteBuffer.allocateDirect(BLOCK);
+                    fs[2] = f.readAsync(BLOCK, seen).thenApply(n -> {
+                        seen.flip();
+                        return n == BLOCK ? (int) seen.get(BLOCK - 1) : -n;
+                    });
+                    made.complete(fs);
+                });
+                CompletableFuture<Integer>[] fs = await(made);
+                assertEquals(BLOCK, await(fs[0]));
+                assertEquals(BLOCK, await(fs[1]));
+                assertEquals((int) mark, await(fs[2]), "round " + round + ": the read passed the write made before it");
+            }
+        }
+    }
+
+    private static byte[] filledBytes(int n, char c) {
+        byte[] b = new byte[n];
+        Arrays.fill(b, (byte) c);
+        return b;
+    }
 }

@@ -143,10 +143,12 @@ public final class Engine {
 
     /**
      * Whether a request starting on the owner now must wait for the reads done inline before it to be
-     * delivered ({@link OwnerCompletions}): a write, while any wait, so that it completes after them. Owner thread.
+     * delivered ({@link OwnerCompletions}): a write, while any wait, so that it completes after them; and any
+     * request while a write waits there, so that it does not pass that write (a read of the range would see
+     * the data from before it). Owner thread.
      */
     boolean waitsForInlineReads(Op op) {
-        return op.isWrite() && !ownerCompletions.isEmpty();
+        return !ownerCompletions.isEmpty() && (op.isWrite() || ownerCompletions.hasParkedStarts());
     }
 
     /**

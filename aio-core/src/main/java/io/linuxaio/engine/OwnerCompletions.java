@@ -44,6 +44,8 @@ final class OwnerCompletions {
     private FileHandle[] files;
     private int head;
     private int size;
+    /** Of those, requests waiting to start ({@link #addStart}). */
+    private int parkedStarts;
     /** A round is owed: a task or the eventfd's signal will run it. */
     private boolean scheduled;
     private final Runnable roundTask = this::deliver;
@@ -60,9 +62,18 @@ final class OwnerCompletions {
         enqueue(future, result, file);
     }
 
-    /** Queues a write made while reads wait here: it starts when they have been delivered. */
-    void addStart(Request write) {
-        enqueue(write, null, null);
+    /**
+     * Queues a request made while reads wait here: a write, which starts when they have been delivered, or
+     * any request made after such a write, which starts after it.
+     */
+    void addStart(Request request) {
+        parkedStarts++;
+        enqueue(request, null, null);
+    }
+
+    /** Whether a request waits here to start: every request made after it must wait behind it. */
+    boolean hasParkedStarts() {
+        return parkedStarts > 0;
     }
 
     /** Whether anything waits for a round. */
@@ -133,8 +144,9 @@ final class OwnerCompletions {
         head = (head + 1) & (entries.length - 1);
         size--;
         try {
-            if (entry instanceof Request write) {
-                write.startBehindInlineReads();
+            if (entry instanceof Request request) {
+                parkedStarts--;
+                request.startBehindInlineReads();
             } else {
                 @SuppressWarnings("unchecked")
                 CompletableFuture<Integer> future = (CompletableFuture<Integer>) entry;
