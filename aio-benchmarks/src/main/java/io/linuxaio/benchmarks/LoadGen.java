@@ -464,7 +464,7 @@ public final class LoadGen implements Callable<Integer> {
             }
             Thread.sleep((long) (ramp * 1000)); // warm-up: the JIT compiles the hot path, queues fill
             long extraUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(MAX_EXTRA_RAMP_SECONDS);
-            while (jobs.stream().mapToLong(j -> j.warmUpIos.sum()).sum() < rampIos && System.nanoTime() < extraUntil) {
+            while (warmUpIos(jobs) < rampIos && System.nanoTime() < extraUntil) {
                 Thread.sleep(20);
             }
             long[] cpu0 = cpuTicks();
@@ -472,7 +472,7 @@ public final class LoadGen implements Callable<Integer> {
             for (Job j : jobs) {
                 j.measuring = true;
             }
-            long warmedUp = jobs.stream().mapToLong(j -> j.warmUpIos.sum()).sum();
+            long warmedUp = warmUpIos(jobs);
             Thread.sleep((long) (runtime * 1000));
             for (Job j : jobs) {
                 j.measuring = false;
@@ -503,6 +503,11 @@ public final class LoadGen implements Callable<Integer> {
                 j.close();
             }
         }
+    }
+
+    /** The I/Os all jobs made before measuring began. */
+    private static long warmUpIos(List<Job> jobs) {
+        return jobs.stream().mapToLong(j -> j.warmUpIos.sum()).sum();
     }
 
     /** utime and stime of this process, in clock ticks, from /proc/self/stat. */

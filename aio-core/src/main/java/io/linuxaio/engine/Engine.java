@@ -327,10 +327,10 @@ public final class Engine {
             } catch (RuntimeException | Error e) {
                 LOG.error("{}: completing a request failed", this, e);
             }
-            // only while open (closing and abandoning reap here too, with their own rules for what may start),
-            // and with nothing parked for delivery: a read handed over must not pass a write parked there
+            // only while open: closing and abandoning reap here too, with their own rules for what may start
+            // (a request that must not pass a write parked in ownerCompletions parks behind it as it starts)
             if ((i & (MID_TURN_SUBMIT_EVERY - 1)) == MID_TURN_SUBMIT_EVERY - 1 && completionThread != null
-                    && lifecycle.isOpen() && ownerCompletions.isEmpty()) {
+                    && lifecycle.isOpen()) {
                 completionThread.startHandedOverRequests();
                 if (!submitter.isEmpty()) {
                     submitter.flush();
@@ -421,7 +421,7 @@ public final class Engine {
 
     /** {@return whether {@code task} is the flush the submitter scheduled on the owner} Owner thread. */
     boolean isFlushTask(Runnable task) {
-        return task != null && submitter.isFlushTask(task);
+        return submitter.isFlushTask(task);
     }
 
     /** Submits what is batched now. Owner thread. */
